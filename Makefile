@@ -1,0 +1,56 @@
+# Vigil's two commands (`make run`, `make test`) and the rest of the developer loop.
+# Everything installs itself on first use: a pinned Bun from the npm registry into .tools/,
+# then the locked dependencies. No global installs, no Bun needed beforehand.
+
+BUN_VERSION := 1.4.5
+TOOLS       := .tools
+BUN         := $(TOOLS)/bun-$(BUN_VERSION)/node_modules/.bin/bun
+DEPS_STAMP  := node_modules/.vigil-deps-installed
+
+# Arguments for `make run`, e.g. make run ARGS="--listen 127.0.0.1:9000 --no-local-agent".
+ARGS ?=
+
+.PHONY: run test test-unit typecheck build bench clean deps help
+
+help:
+	@echo "make run        start vigil serve on the embedded database (http://localhost:8480)"
+	@echo "make test       install what is missing, then typecheck and run the whole suite"
+	@echo "make build      compile dist/vigil (one file: runtime, assets, migrations, PGlite)"
+	@echo "make bench      run the benchmarks under bench/ (see BENCHMARKS.md)"
+	@echo "make clean      remove dist/ and the installed tools"
+
+run: deps
+	$(BUN) src/main.ts serve $(ARGS)
+
+test: deps
+	@scripts/ensure-postgres.sh
+	$(BUN) x tsc --noEmit -p .
+	$(BUN) test
+
+test-unit: deps
+	$(BUN) test --path-ignore-patterns 'test/e2e/**'
+
+typecheck: deps
+	$(BUN) x tsc --noEmit -p .
+
+build: deps
+	$(BUN) scripts/build.ts
+
+bench: deps build
+	$(BUN) bench/startup.ts
+
+deps: $(DEPS_STAMP)
+
+$(BUN):
+	@echo "installing bun $(BUN_VERSION) into $(TOOLS)/ (from the npm registry)"
+	@mkdir -p $(TOOLS)/bun-$(BUN_VERSION)
+	@cd $(TOOLS)/bun-$(BUN_VERSION) && echo '{"private":true}' > package.json && \
+		npm install --no-audit --no-fund --loglevel=error bun@$(BUN_VERSION) >/dev/null
+	@$(BUN) --version >/dev/null || { echo "bun $(BUN_VERSION) did not install; see npm's output above" >&2; exit 1; }
+
+$(DEPS_STAMP): $(BUN) package.json bun.lock
+	$(BUN) install --frozen-lockfile
+	@touch $@
+
+clean:
+	rm -rf dist $(TOOLS)

@@ -1,0 +1,64 @@
+// The head's in-process agent: samples the head's own machine every interval into the same ingest path remote agents use.
+import type { IngestWorker, Ingestor } from "../src/ingest/ingest.ts";
+import type { Logger } from "../src/log.ts";
+import type { Sampler } from "./sampler.ts";
+
+export interface LocalAgentOptions {
+  worker: IngestWorker;
+  ingestor: Ingestor;
+  sampler: Sampler;
+  intervalSeconds: number;
+  log: Logger;
+}
+
+export interface LocalAgent {
+  stop(): Promise<void>;
+}
+
+export async function startLocalAgent(opts: LocalAgentOptions): Promise<LocalAgent> {
+  const intervalMs = opts.intervalSeconds * 1000;
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let running: Promise<void> | undefined;
+  const pending = new Set<Promise<void>>();
+
+  await opts.sampler.prime();
+
+  const tick = async () => {
+    const started = performance.now();
+    try {
+      const sample = await opts.sampler.next();
+      const committed = opts.ingestor.ingest(opts.worker, sample).catch((err: unknown) => {
+        opts.log.error("local sample was not stored", { error: err, seq: sample.seq });
+      });
+      pending.add(committed);
+      void committed.finally(() => pending.delete(committed));
+    } catch (err) {
+      opts.log.error("local sample failed", { error: err, ms: Math.round(performance.now() - started) });
+    }
+  };
+
+  const schedule = () => {
+    if (stopped) return;
+    // Align ticks to the interval so samples land on round instants and do not drift.
+    const delay = intervalMs - (Date.now() % intervalMs);
+    timer = setTimeout(() => {
+      running = tick().finally(() => {
+        running = undefined;
+        schedule();
+      });
+    }, delay);
+  };
+  schedule();
+  opts.log.info("local agent started", { worker: opts.worker.name, intervalSeconds: opts.intervalSeconds });
+
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      if (running) await running;
+      // Samples already handed to the ingestor settle when the writer commits or closes.
+      void Promise.allSettled([...pending]);
+    },
+  };
+}

@@ -1,0 +1,8 @@
+// The command registry of the `vigil` binary (adding a command is one file and one line here).
+import type { Command } from "./command.ts";
+import { serveCommand } from "./serve.ts";
+import { agentCommand } from "./agent.ts";
+import { migrateCommand } from "./migrate.ts";
+import { versionCommand } from "./version.ts";
+
+export const COMMANDS: readonly Command[] = [serveCommand, agentCommand, migrateCommand, versionCommand];

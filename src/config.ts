@@ -1,0 +1,252 @@
+// Flags and VIGIL_* environment variables, validated once into a frozen config; a bad value is a one-line ConfigError.
+import { parseArgs } from "node:util";
+import { accessSync, constants, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join, resolve } from "node:path";
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
+
+/** A setting that cannot be used. main.ts prints `message` on one line and exits with code 2. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export interface Listen {
+  host: string;
+  port: number;
+}
+
+/** Every setting any command knows. Commands pick the ones they accept (see `COMMAND_SETTINGS`). */
+export interface Config {
+  listen: Listen;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  localAgent: boolean;
+  interval: number; // seconds between samples
+  logLevel: LogLevel;
+  procRoot: string;
+  sysRoot: string;
+  pgliteSharedBuffers: string;
+  workerName: string;
+  head: string | undefined;
+  token: string | undefined;
+  once: boolean;
+  json: boolean;
+}
+
+type Key = keyof Config;
+
+interface SettingSpec<K extends Key> {
+  key: K;
+  /** Long flag without the dashes; for booleans that default to true this is the `no-` form. */
+  flag?: string;
+  env?: string;
+  boolean?: boolean;
+  /** The value when neither flag nor env is given, as a user would type it (shown in --help). */
+  default?: string;
+  help: string;
+  /** Turns the raw text into the value; throws ConfigError(reason) where `label` names the source. */
+  parse: (raw: string, label: string) => Config[K];
+}
+
+const str = (raw: string) => raw;
+
+function parseListen(raw: string, label: string): Listen {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,6})$/.exec(raw.trim()) ?? /^()()(\d{1,6})$/.exec(raw.trim());
+  if (!m) throw new ConfigError(`${label}="${raw}": expected HOST:PORT or PORT, e.g. 0.0.0.0:8480`);
+  const port = Number(m[3]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new ConfigError(`${label}="${raw}": port ${m[3]} is out of range (1-65535)`);
+  }
+  const host = m[1] || m[2] || "0.0.0.0";
+  return { host, port };
+}
+
+function parseInterval(raw: string, label: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(raw.trim());
+  if (!m) throw new ConfigError(`${label}="${raw}": expected seconds, e.g. 1, 2.5, 500ms`);
+  const seconds = m[2] === "ms" ? Number(m[1]) / 1000 : Number(m[1]);
+  if (seconds < 0.1 || seconds > 3600) {
+    throw new ConfigError(`${label}="${raw}": must be between 100ms and 3600s`);
+  }
+  return seconds;
+}
+
+function parseBool(raw: string, label: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(v)) return true;
+  if (["0", "false", "no", "off"].includes(v)) return false;
+  throw new ConfigError(`${label}="${raw}": expected true or false`);
+}
+
+/** Hides the password of a connection string before it reaches a message or a log line. */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return raw.replace(/:\/\/([^:/@]*):[^@]*@/, "://$1:***@");
+  }
+}
+
+function parseDatabaseUrl(raw: string, label: string): string | undefined {
+  if (raw.trim() === "") return undefined;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    const port = /^[a-z]+:\/\/[^/]*:(\d+)(?:\/|$)/i.exec(raw)?.[1];
+    if (port && Number(port) > 65535) throw new ConfigError(`${label}="${redactUrl(raw)}": port ${port} is out of range (1-65535)`);
+    throw new ConfigError(`${label}="${redactUrl(raw)}": not a URL; expected postgres://USER:PASSWORD@HOST:5432/DBNAME`);
+  }
+  if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
+    throw new ConfigError(`${label}="${redactUrl(raw)}": scheme must be postgres:// or postgresql://, not ${u.protocol}//`);
+  }
+  // A socket directory may be given as ?host=/run/postgresql instead of a host name.
+  if (!u.hostname && !u.searchParams.get("host")) {
+    throw new ConfigError(`${label}="${redactUrl(raw)}": no host; expected postgres://USER:PASSWORD@HOST:5432/DBNAME`);
+  }
+  if (u.port && (Number(u.port) < 1 || Number(u.port) > 65535)) {
+    throw new ConfigError(`${label}="${redactUrl(raw)}": port ${u.port} is out of range (1-65535)`);
+  }
+  return raw;
+}
+
+function parseLogLevel(raw: string, label: string): LogLevel {
+  const v = raw.trim().toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(v)) return v as LogLevel;
+  throw new ConfigError(`${label}="${raw}": expected one of ${LOG_LEVELS.join(", ")}`);
+}
+
+function parseHeadUrl(raw: string, label: string): string | undefined {
+  if (raw.trim() === "") return undefined;
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error();
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    throw new ConfigError(`${label}="${raw}": expected the head's URL, e.g. http://head:8480`);
+  }
+}
+
+function parseSize(raw: string, label: string): string {
+  if (!/^\d+(kB|MB|GB)$/.test(raw.trim())) throw new ConfigError(`${label}="${raw}": expected a size such as 16MB`);
+  return raw.trim();
+}
+
+export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
+  listen: { key: "listen", flag: "listen", env: "VIGIL_LISTEN", default: "0.0.0.0:8480", help: "address and port the head serves HTTP on", parse: parseListen },
+  dataDir: { key: "dataDir", flag: "data-dir", env: "VIGIL_DATA_DIR", default: "./vigil-data", help: "directory of the embedded database and the head's lock file", parse: (raw) => resolve(raw) },
+  databaseUrl: { key: "databaseUrl", flag: "database-url", env: "DATABASE_URL", help: "use this external PostgreSQL (15 or newer) instead of the embedded one", parse: parseDatabaseUrl },
+  localAgent: { key: "localAgent", flag: "no-local-agent", env: "VIGIL_LOCAL_AGENT", boolean: true, default: "true", help: "do not run the in-process agent that watches this machine (env: false)", parse: parseBool },
+  interval: { key: "interval", flag: "interval", env: "VIGIL_INTERVAL", default: "1", help: "seconds between samples (100ms to 3600s)", parse: parseInterval },
+  logLevel: { key: "logLevel", flag: "log-level", env: "VIGIL_LOG_LEVEL", default: "info", help: "debug, info, warn or error (JSON lines on stderr)", parse: parseLogLevel },
+  procRoot: { key: "procRoot", env: "VIGIL_PROC_ROOT", default: "/proc", help: "where the host collectors read /proc (tests point it at fixtures)", parse: (raw) => resolve(raw) },
+  sysRoot: { key: "sysRoot", env: "VIGIL_SYS_ROOT", default: "/sys", help: "where the host collectors read /sys", parse: (raw) => resolve(raw) },
+  pgliteSharedBuffers: { key: "pgliteSharedBuffers", env: "VIGIL_PGLITE_SHARED_BUFFERS", default: "16MB", help: "shared_buffers of the embedded database; it decides most of its memory", parse: parseSize },
+  workerName: { key: "workerName", flag: "name", env: "VIGIL_WORKER_NAME", help: "name this machine reports as (default: its host name)", parse: (raw, label) => {
+    const v = raw.trim();
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(v)) throw new ConfigError(`${label}="${raw}": use 1-63 letters, digits, '.', '_' or '-'`);
+    return v;
+  } },
+  head: { key: "head", flag: "head", env: "VIGIL_HEAD", help: "URL of the head to push samples to", parse: parseHeadUrl },
+  token: { key: "token", flag: "token", env: "VIGIL_TOKEN", help: "the agent's enrollment token or credential", parse: (raw) => (raw === "" ? undefined : raw) },
+  once: { key: "once", flag: "once", boolean: true, default: "false", help: "collect one sample and exit", parse: parseBool },
+  json: { key: "json", flag: "json", boolean: true, default: "false", help: "print samples as wire JSON on stdout", parse: parseBool },
+};
+
+export interface ParsedCommand {
+  config: Readonly<Config>;
+  positionals: string[];
+  help: boolean;
+}
+
+/** Verifies the data directory exists (creating it) and is readable and writable, with a probe file. */
+export function checkDataDir(dir: string, label = "VIGIL_DATA_DIR"): void {
+  try {
+    const st = statSync(dir, { throwIfNoEntry: false });
+    if (st && !st.isDirectory()) throw new ConfigError(`${label}=${dir}: exists but is not a directory`);
+    if (!st) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    readdirSync(dir);
+    accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+    const probe = join(dir, `.write-probe-${process.pid}`);
+    writeFileSync(probe, "ok");
+    rmSync(probe);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigError(`${label}=${dir}: not a usable data directory (${e.code ?? e.message}); choose a directory this user can write`);
+  }
+}
+
+/**
+ * Reads `keys` for one command: flag, else environment, else default. Unknown flags and bad values
+ * throw ConfigError. The result is frozen: nothing changes configuration after start-up.
+ */
+export function parseCommandConfig(
+  command: string,
+  keys: readonly Key[],
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+): ParsedCommand {
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" } };
+  for (const key of keys) {
+    const s = SETTINGS[key];
+    if (s.flag) options[s.flag] = { type: s.boolean ? "boolean" : "string" };
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+  } catch (err) {
+    const msg = (err as Error).message.replace(/\. To specify a positional argument.*$/, "");
+    throw new ConfigError(`${command}: ${msg}; see 'vigil ${command} --help'`);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const out: Partial<Record<Key, unknown>> = {};
+  for (const key of keys) {
+    const s = SETTINGS[key] as SettingSpec<Key>;
+    const flagValue = s.flag ? values[s.flag] : undefined;
+    if (flagValue !== undefined) {
+      if (typeof flagValue === "boolean") {
+        // `--no-x` flags switch a default-true setting off.
+        out[key] = s.flag!.startsWith("no-") ? !flagValue : flagValue;
+      } else {
+        out[key] = s.parse(flagValue, `--${s.flag}`);
+      }
+      continue;
+    }
+    const envValue = s.env ? env[s.env] : undefined;
+    if (envValue !== undefined && envValue !== "") {
+      out[key] = s.parse(envValue, s.env!);
+      continue;
+    }
+    out[key] = s.default !== undefined ? s.parse(s.default, `default ${s.flag ?? s.env}`) : undefined;
+  }
+  if (keys.includes("workerName") && out.workerName === undefined) out.workerName = sanitizeHostname(hostname());
+  return { config: Object.freeze(out) as Readonly<Config>, positionals: parsed.positionals, help: values.help === true };
+}
+
+function sanitizeHostname(name: string): string {
+  const clean = name.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 63);
+  return clean === "" ? "localhost" : clean;
+}
+
+/** The options section of a command's --help, generated from the same table that parses them. */
+export function formatOptions(keys: readonly Key[]): string {
+  const rows: [string, string][] = [];
+  for (const key of keys) {
+    const s = SETTINGS[key] as SettingSpec<Key>;
+    const metavar = key === "databaseUrl" || key === "head" ? "URL" : key === "listen" ? "HOST:PORT" : key === "dataDir" ? "DIR" : key === "interval" ? "SECONDS" : "VALUE";
+    const left = s.flag ? `--${s.flag}${s.boolean ? "" : ` ${metavar}`}` : `${s.env}=${metavar}`;
+    const extras: string[] = [];
+    if (s.env && s.flag) extras.push(`env ${s.env}`);
+    if (s.default !== undefined && !s.boolean) extras.push(`default ${s.default}`);
+    rows.push([left, `${s.help}${extras.length ? ` [${extras.join(", ")}]` : ""}`]);
+  }
+  rows.push(["-h, --help", "show this help"]);
+  const width = Math.max(...rows.map(([l]) => l.length)) + 2;
+  return rows.map(([l, r]) => `  ${l.padEnd(width)}${r}`).join("\n");
+}

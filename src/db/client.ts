@@ -1,0 +1,149 @@
+// Opens the database: embedded PGlite under the data directory by default, an external PostgreSQL through `pg` when DATABASE_URL is set.
+import { PGlite } from "@electric-sql/pglite";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import pg from "pg";
+import { join } from "node:path";
+import { mkdirSync } from "node:fs";
+import * as schema from "./schema/index.ts";
+import { loadPgliteAssets } from "./pglite-assets.ts";
+import { redactUrl } from "../config.ts";
+import { log } from "../log.ts";
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Engine = "pglite" | "postgres";
+
+export interface Database {
+  engine: Engine;
+  db: Db;
+  /** Plain SQL with $1 parameters; rows as objects. For the few queries drizzle cannot say well. */
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Runs `fn` holding a PostgreSQL advisory lock (no-op on PGlite, which has one user). */
+  withAdvisoryLock<T>(key: number, fn: (db: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  /** Where the data lives, safe to print (password hidden). */
+  describe: string;
+}
+
+export interface OpenOptions {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  /** shared_buffers for PGlite: it decides most of PGlite's memory (see NOTES.md). */
+  pgliteSharedBuffers?: string;
+  /** Max connections to an external server. */
+  poolSize?: number;
+  startTimeoutMs?: number;
+}
+
+export class DatabaseError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "DatabaseError";
+  }
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPglite(opts);
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DatabaseError(`${what} did not finish within ${ms / 1000}s`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function openPglite(opts: OpenOptions): Promise<Database> {
+  const dir = join(opts.dataDir, "pglite");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const assets = await loadPgliteAssets();
+  const started = performance.now();
+  // PGlite can spin instead of failing when its wasm memory cannot be set up, so start-up is bounded.
+  const client = await withTimeout(
+    PGlite.create(dir, {
+      ...assets,
+      startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${opts.pgliteSharedBuffers ?? "16MB"}`],
+    }),
+    opts.startTimeoutMs ?? 120_000,
+    `starting the embedded database in ${dir}`,
+  ).catch((err: unknown) => {
+    if (err instanceof DatabaseError) throw err;
+    throw new DatabaseError(`cannot open the embedded database in ${dir}: ${(err as Error).message}`, { cause: err });
+  });
+  log.debug("embedded database started", { dir, ms: Math.round(performance.now() - started) });
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  return {
+    engine: "pglite",
+    db,
+    describe: `embedded PGlite in ${dir}`,
+    async query<T>(text: string, params?: unknown[]) {
+      const r = await client.query<T>(text, params);
+      return r.rows;
+    },
+    async withAdvisoryLock(_key, fn) {
+      return fn(db);
+    },
+    async close() {
+      if (!client.closed) await client.close();
+    },
+  };
+}
+
+async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    application_name: "vigil",
+  });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on("error", (err) => log.warn("database connection lost", { error: err }));
+  try {
+    const c = await pool.connect();
+    try {
+      const r = await c.query<{ v: number }>("select current_setting('server_version_num')::int as v");
+      const v = r.rows[0]?.v ?? 0;
+      if (v < 150000) throw new DatabaseError(`PostgreSQL ${Math.floor(v / 10000)} is too old; Vigil needs 15 or newer`);
+    } finally {
+      c.release();
+    }
+  } catch (err) {
+    await pool.end().catch(() => {});
+    if (err instanceof DatabaseError) throw err;
+    throw new DatabaseError(`cannot connect to ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
+  }
+  const db = drizzlePg(pool, { schema }) as unknown as Db;
+  return {
+    engine: "postgres",
+    db,
+    describe: redactUrl(url),
+    async query<T>(text: string, params?: unknown[]) {
+      const r = await pool.query(text, params);
+      return r.rows as T[];
+    },
+    async withAdvisoryLock(key, fn) {
+      const c = await pool.connect();
+      try {
+        await c.query("select pg_advisory_lock($1)", [key]);
+        try {
+          return await fn(drizzlePg(c, { schema }) as unknown as Db);
+        } finally {
+          await c.query("select pg_advisory_unlock($1)", [key]);
+        }
+      } finally {
+        c.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

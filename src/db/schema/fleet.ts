@@ -1,0 +1,42 @@
+// Tables of what the fleet is made of: workers (machines running an agent) and their GPUs.
+import { sql } from "drizzle-orm";
+import { bigint, integer, jsonb, pgTable, serial, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+
+export const workers = pgTable(
+  "workers",
+  {
+    id: serial("id").primaryKey(),
+    name: text("name").notNull(),
+    /** `local` for the head's in-process agent, `remote` for enrolled agents. */
+    kind: text("kind").notNull().default("remote"),
+    hostname: text("hostname"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
+    /** Highest sample sequence number committed for this worker's agent. */
+    lastSeq: bigint("last_seq", { mode: "number" }),
+    /** Sampling interval the agent reported, in seconds; decides when it counts as offline. */
+    intervalSeconds: integer("interval_seconds").notNull().default(1),
+    info: jsonb("info").$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [uniqueIndex("workers_name_key").on(t.name)],
+);
+
+export const gpus = pgTable(
+  "gpus",
+  {
+    id: serial("id").primaryKey(),
+    workerId: integer("worker_id")
+      .notNull()
+      .references(() => workers.id, { onDelete: "cascade" }),
+    index: integer("index").notNull(),
+    uuid: text("uuid").notNull(),
+    name: text("name").notNull(),
+    memoryTotalMiB: integer("memory_total_mib"),
+    driverVersion: text("driver_version"),
+    cudaVersion: text("cuda_version"),
+    firstSeenAt: timestamp("first_seen_at", { withTimezone: true }).notNull().default(sql`now()`),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
+  },
+  // The unique (worker, uuid) index also serves "GPUs of this worker" lookups.
+  (t) => [uniqueIndex("gpus_worker_uuid_key").on(t.workerId, t.uuid)],
+);

@@ -1,0 +1,82 @@
+// Worker records: register a worker, list them with their online status; plain functions over the database.
+import { asc, sql } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { workers } from "../db/schema/index.ts";
+
+export type WorkerKind = "local" | "remote";
+export type WorkerStatus = "online" | "offline" | "never-seen";
+
+export interface WorkerSummary {
+  id: number;
+  name: string;
+  kind: WorkerKind;
+  hostname: string | null;
+  status: WorkerStatus;
+  lastSeenAt: string | null;
+  intervalSeconds: number;
+  gpuCount: number;
+  createdAt: string;
+}
+
+/** A worker counts as offline after this many missed intervals (and never sooner than the grace). */
+export const OFFLINE_AFTER_INTERVALS = 3;
+const OFFLINE_GRACE_MS = 5_000;
+
+export function workerStatus(lastSeenAt: Date | null, intervalSeconds: number, now = Date.now()): WorkerStatus {
+  if (!lastSeenAt) return "never-seen";
+  const limit = Math.max(OFFLINE_GRACE_MS, OFFLINE_AFTER_INTERVALS * intervalSeconds * 1000);
+  return now - lastSeenAt.getTime() <= limit ? "online" : "offline";
+}
+
+/** Creates the worker if it is new, otherwise updates what it reports about itself; returns its id. */
+export async function upsertWorker(
+  db: Db,
+  w: { name: string; kind: WorkerKind; hostname?: string | null; intervalSeconds?: number; info?: Record<string, unknown> },
+): Promise<number> {
+  const values = {
+    name: w.name,
+    kind: w.kind,
+    hostname: w.hostname ?? null,
+    intervalSeconds: Math.max(1, Math.round(w.intervalSeconds ?? 1)),
+    info: w.info ?? {},
+  };
+  const rows = await db
+    .insert(workers)
+    .values(values)
+    .onConflictDoUpdate({
+      target: workers.name,
+      set: { hostname: values.hostname, intervalSeconds: values.intervalSeconds, info: values.info, kind: values.kind },
+    })
+    .returning({ id: workers.id });
+  const id = rows[0]?.id;
+  if (id === undefined) throw new Error(`could not register worker ${w.name}`);
+  return id;
+}
+
+export async function listWorkers(db: Db, now = Date.now()): Promise<WorkerSummary[]> {
+  const rows = await db
+    .select({
+      id: workers.id,
+      name: workers.name,
+      kind: workers.kind,
+      hostname: workers.hostname,
+      lastSeenAt: workers.lastSeenAt,
+      intervalSeconds: workers.intervalSeconds,
+      createdAt: workers.createdAt,
+      // Spelled out: drizzle leaves columns unqualified inside sql``, which a correlated subquery misreads.
+      gpuCount: sql<number>`(select count(*)::int from gpus g where g.worker_id = "workers"."id")`,
+    })
+    .from(workers)
+    .orderBy(asc(workers.name));
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    kind: r.kind as WorkerKind,
+    hostname: r.hostname,
+    status: workerStatus(r.lastSeenAt, r.intervalSeconds, now),
+    lastSeenAt: r.lastSeenAt?.toISOString() ?? null,
+    intervalSeconds: r.intervalSeconds,
+    gpuCount: Number(r.gpuCount),
+    createdAt: r.createdAt.toISOString(),
+  }));
+}

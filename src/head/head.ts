@@ -1,0 +1,83 @@
+// Starts and stops the head: database, migrations, ingest path, local agent and HTTP server, in that order.
+import type { Server } from "bun";
+import type { Config } from "../config.ts";
+import { checkDataDir } from "../config.ts";
+import { openDatabase, type Database } from "../db/client.ts";
+import { acquireDataDirLock } from "../db/lock.ts";
+import { migrate } from "../db/migrate.ts";
+import { upsertWorker } from "../fleet/workers.ts";
+import { Ingestor } from "../ingest/ingest.ts";
+import { LatestCache } from "../ingest/latest.ts";
+import { BatchedWriter } from "../ingest/writer.ts";
+import { log } from "../log.ts";
+import { createApp } from "../app.ts";
+import { createSampler } from "../../agent/sampler.ts";
+import { startLocalAgent, type LocalAgent } from "../../agent/local.ts";
+import type { HeadContext } from "./context.ts";
+import { VERSION } from "../version.ts";
+
+export interface RunningHead {
+  ctx: HeadContext;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startHead(config: Readonly<Config>): Promise<RunningHead> {
+  const started = performance.now();
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log.error("shutdown step failed", { error: err });
+      }
+    }
+  };
+  try {
+    if (!config.databaseUrl) {
+      checkDataDir(config.dataDir);
+      cleanups.push(acquireDataDirLock(config.dataDir, "serve"));
+    }
+    const database: Database = await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      pgliteSharedBuffers: config.pgliteSharedBuffers,
+    });
+    cleanups.push(() => database.close());
+    const migration = await migrate(database);
+    log.info("database ready", { engine: database.engine, where: database.describe, migrationsApplied: migration.applied, migrations: migration.total });
+
+    const latest = new LatestCache();
+    const restored = await latest.rebuild(database.db);
+    const writer = new BatchedWriter(database.db, { log: log.child({ component: "writer" }) });
+    cleanups.push(() => writer.close());
+    const ingestor = new Ingestor(database.db, writer, latest);
+    const ctx: HeadContext = { config, database, writer, latest, ingestor, startedAt: new Date() };
+
+    let agent: LocalAgent | undefined;
+    if (config.localAgent) {
+      const sampler = createSampler({ procRoot: config.procRoot, sysRoot: config.sysRoot, log: log.child({ component: "local-agent" }) });
+      const id = await upsertWorker(database.db, { name: config.workerName, kind: "local", hostname: config.workerName, intervalSeconds: config.interval });
+      agent = await startLocalAgent({ worker: { id, name: config.workerName }, ingestor, sampler, intervalSeconds: config.interval, log: log.child({ component: "local-agent" }) });
+      // Stop sampling before the writer's final flush, so the last samples are committed.
+      cleanups.push(() => agent!.stop());
+    }
+
+    const app = createApp(ctx);
+    let server: Server<unknown>;
+    try {
+      server = Bun.serve({ hostname: config.listen.host, port: config.listen.port, fetch: (req) => app.handle(req), idleTimeout: 60 });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new Error(`cannot listen on ${config.listen.host}:${config.listen.port}: ${e.code === "EADDRINUSE" ? "address already in use (another vigil?); set VIGIL_LISTEN or --listen" : e.message}`);
+    }
+    cleanups.push(() => server.stop(true));
+    const url = `http://${config.listen.host === "0.0.0.0" ? "localhost" : config.listen.host}:${server.port}`;
+    log.info("vigil serving", { url, version: VERSION, workersRestored: restored, localAgent: config.localAgent, startupMs: Math.round(performance.now() - started) });
+    return { ctx, url, stop: cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}

@@ -1,0 +1,93 @@
+import { expect, test } from "bun:test";
+import { describeEachEngine } from "../../test/harness/engines.ts";
+import { makeSample } from "../../test/fixtures/samples.ts";
+import { listWorkers, upsertWorker } from "../fleet/workers.ts";
+import { log } from "../log.ts";
+import { Ingestor, SampleRejected } from "./ingest.ts";
+import { LatestCache } from "./latest.ts";
+import { BatchedWriter } from "./writer.ts";
+import type { Db } from "../db/client.ts";
+
+const quiet = log.child({ test: "ingest" });
+
+describeEachEngine("ingest", (_engine, open) => {
+  test("samples are committed in batches, the latest is cached, and a replayed sample is stored once", async () => {
+    const database = await open();
+    const writer = new BatchedWriter(database.db, { log: quiet, flushIntervalMs: 20, maxBatchSamples: 7 });
+    const latest = new LatestCache();
+    const ingestor = new Ingestor(database.db, writer, latest);
+    const id = await upsertWorker(database.db, { name: "gpu-07", kind: "remote", hostname: "gpu-07" });
+    const worker = { id, name: "gpu-07" };
+
+    const commits = [];
+    for (let seq = 0; seq < 25; seq++) commits.push(ingestor.ingest(worker, makeSample(seq)));
+    commits.push(ingestor.ingest(worker, makeSample(3))); // a replay after a reconnect
+    await Promise.all(commits);
+
+    const host = await database.query<{ n: number; maxseq: string }>("select count(*)::int as n, max(seq)::text as maxseq from host_samples");
+    expect(host[0]).toEqual({ n: 25, maxseq: "24" });
+    const gpuRows = await database.query<{ n: number }>("select count(*)::int as n from gpu_samples");
+    expect(gpuRows[0]!.n).toBe(50);
+    expect(writer.stats.flushes).toBeGreaterThanOrEqual(4); // 26 samples in batches of at most 7
+
+    const [w] = await listWorkers(database.db, Date.parse(makeSample(24).ts) + 1000);
+    expect(w).toMatchObject({ name: "gpu-07", gpuCount: 2, status: "online", lastSeenAt: makeSample(24).ts });
+    expect(latest.get(id)?.sample.seq).toBe(24); // the replay of seq 3 did not replace the present
+
+    // A restarted head rebuilds the same latest sample from the database alone.
+    const rebuilt = new LatestCache();
+    expect(await rebuilt.rebuild(database.db)).toBe(1);
+    expect(rebuilt.get(id)?.sample).toEqual(makeSample(24));
+    await writer.close();
+  });
+
+  test("a malformed sample is refused with the field named and nothing is written", async () => {
+    const database = await open();
+    const writer = new BatchedWriter(database.db, { log: quiet, flushIntervalMs: 10 });
+    const ingestor = new Ingestor(database.db, writer, new LatestCache());
+    const id = await upsertWorker(database.db, { name: "w", kind: "remote" });
+    const bad = { ...makeSample(1), host: { ...makeSample(1).host, memoryUsed: "lots" } };
+    await expect(ingestor.ingestUntrusted({ id, name: "w" }, bad)).rejects.toThrow(new SampleRejected("invalid sample: /host/memoryUsed: Expected union value"));
+    const future = makeSample(2, { ts: new Date(Date.now() + 3600_000) });
+    await expect(ingestor.ingestUntrusted({ id, name: "w" }, future)).rejects.toThrow("in the future");
+    await writer.close();
+    expect((await database.query<{ n: number }>("select count(*)::int as n from host_samples"))[0]!.n).toBe(0);
+    expect(ingestor.stats).toEqual({ accepted: 0, rejected: 2 });
+  });
+
+  test("a failed commit keeps the rows and retries until the database answers", async () => {
+    const database = await open();
+    let failuresLeft = 2;
+    // Fault injection at the one seam the writer uses: its transaction.
+    const flaky = new Proxy(database.db, {
+      get(target, prop, receiver) {
+        if (prop === "transaction") {
+          return (fn: Parameters<Db["transaction"]>[0]) => {
+            if (failuresLeft-- > 0) return Promise.reject(new Error("connection reset"));
+            return target.transaction(fn);
+          };
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const writer = new BatchedWriter(flaky, { log: quiet, flushIntervalMs: 5 });
+    const ingestor = new Ingestor(database.db, writer, new LatestCache());
+    const id = await upsertWorker(database.db, { name: "w", kind: "remote" });
+    await Promise.all([0, 1, 2].map((seq) => ingestor.ingest({ id, name: "w" }, makeSample(seq))));
+    expect(writer.stats.failedFlushes).toBe(2);
+    expect((await database.query<{ n: number }>("select count(*)::int as n from host_samples"))[0]!.n).toBe(3);
+    await writer.close();
+  });
+
+  test("close() flushes what is queued", async () => {
+    const database = await open();
+    const writer = new BatchedWriter(database.db, { log: quiet, flushIntervalMs: 60_000 });
+    const ingestor = new Ingestor(database.db, writer, new LatestCache());
+    const id = await upsertWorker(database.db, { name: "w", kind: "remote" });
+    for (let seq = 0; seq < 5; seq++) void ingestor.ingest({ id, name: "w" }, makeSample(seq));
+    for (let i = 0; i < 500 && writer.queued < 5; i++) await Bun.sleep(10);
+    expect(writer.queued).toBe(5);
+    await writer.close();
+    expect((await database.query<{ n: number }>("select count(*)::int as n from host_samples"))[0]!.n).toBe(5);
+  });
+});

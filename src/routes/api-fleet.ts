@@ -1,0 +1,25 @@
+// JSON API for the fleet: GET /api/v1/workers and GET /api/v1/metrics/current.
+import { Elysia } from "elysia";
+import { listWorkers } from "../fleet/workers.ts";
+import type { HeadContext } from "../head/context.ts";
+
+export function fleetApiRoutes(ctx: HeadContext) {
+  return new Elysia({ name: "api-fleet", prefix: "/api/v1" })
+    .get("/workers", async () => ({ workers: await listWorkers(ctx.database.db) }))
+    .get("/metrics/current", async () => {
+      const workers = await listWorkers(ctx.database.db);
+      return {
+        workers: workers.map((w) => {
+          const latest = ctx.latest.get(w.id);
+          return {
+            id: w.id,
+            name: w.name,
+            status: w.status,
+            lastSeenAt: w.lastSeenAt,
+            receivedAt: latest?.receivedAt.toISOString() ?? null,
+            sample: latest?.sample ?? null,
+          };
+        }),
+      };
+    });
+}

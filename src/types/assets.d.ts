@@ -1,0 +1,21 @@
+// Types for files imported as assets (`with { type: "file" }` gives a path; `type: "text"` gives the content).
+declare module "*.css" {
+  const path: string;
+  export default path;
+}
+declare module "*.sql" {
+  const text: string;
+  export default text;
+}
+declare module "*.wasm" {
+  const path: string;
+  export default path;
+}
+declare module "*.data" {
+  const path: string;
+  export default path;
+}
+declare module "*.min.js" {
+  const path: string;
+  export default path;
+}

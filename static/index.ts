@@ -1,0 +1,28 @@
+// The browser's files, served under /static out of the binary: vendored libraries (pinned by bun.lock) and our small glue.
+import pico from "@picocss/pico/css/pico.min.css" with { type: "file" };
+import htmx from "htmx.org/dist/htmx.min.js" with { type: "file" };
+import htmxSse from "htmx.org/dist/ext/hx-sse.min.js" with { type: "file" };
+import alpine from "alpinejs/dist/cdn.min.js" with { type: "file" };
+import uplot from "uplot/dist/uPlot.iife.min.js" with { type: "file" };
+import uplotCss from "uplot/dist/uPlot.min.css" with { type: "file" };
+import vigilCss from "./vigil.css" with { type: "file" };
+
+export interface StaticAsset {
+  /** Path inside the binary (or on disk when run from source). */
+  file: string;
+  type: string;
+}
+
+const css = "text/css; charset=utf-8";
+const js = "text/javascript; charset=utf-8";
+
+/** URL name under /static/ -> file. Adding an asset is one import and one line here. */
+export const STATIC_ASSETS: Record<string, StaticAsset> = {
+  "pico.min.css": { file: pico, type: css },
+  "htmx.min.js": { file: htmx, type: js },
+  "hx-sse.min.js": { file: htmxSse, type: js },
+  "alpine.min.js": { file: alpine, type: js },
+  "uPlot.min.js": { file: uplot, type: js },
+  "uPlot.min.css": { file: uplotCss, type: css },
+  "vigil.css": { file: vigilCss, type: css },
+};

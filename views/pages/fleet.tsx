@@ -1,0 +1,17 @@
+// The fleet page (/): every worker at a glance. The live, SSE-driven dashboard builds on this.
+import Html from "@kitajs/html";
+import { Layout } from "../layout.tsx";
+import { FleetTable, type FleetRow } from "../partials/fleet-table.tsx";
+
+export function FleetPage(props: { rows: FleetRow[]; engine: string }): JSX.Element {
+  const online = props.rows.filter((r) => r.worker.status === "online").length;
+  return (
+    <Layout title="Fleet">
+      <hgroup>
+        <h1>Fleet</h1>
+        <p safe>{`${props.rows.length} worker${props.rows.length === 1 ? "" : "s"}, ${online} online · storage: ${props.engine}`}</p>
+      </hgroup>
+      <FleetTable rows={props.rows} />
+    </Layout>
+  );
+}
