@@ -21,7 +21,6 @@ const args = [
   "--minify",
   "--bytecode",
   "--format=esm",
-  "--sourcemap=linked",
   `--define`,
   `VIGIL_BUILD_COMMIT=${JSON.stringify(gitCommit())}`,
   "src/main.ts",

@@ -5,18 +5,16 @@ import { log } from "./log.ts";
 import { ROUTE_GROUPS } from "./routes/index.ts";
 
 export function createApp(ctx: HeadContext) {
-  let app = new Elysia().onError(({ code, error, path, set }) => {
-    if (code === "NOT_FOUND") {
-      set.status = 404;
-      return { error: "not found", path };
-    }
+  let app = new Elysia().onError(({ code, error, request }) => {
+    const path = new URL(request.url).pathname;
+    // Explicit Responses: plugins' response mapping (the HTML plugin) must not reshape error bodies.
+    if (code === "NOT_FOUND") return Response.json({ error: "not found", path }, { status: 404 });
     if (code === "VALIDATION" || code === "PARSE") {
-      set.status = 400;
-      return { error: error instanceof Error ? error.message.split("\n")[0] : String(error) };
+      const message = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
+      return Response.json({ error: message }, { status: 400 });
     }
     log.error("request failed", { path, code, error });
-    set.status = 500;
-    return { error: "internal error; see the head's log" };
+    return Response.json({ error: "internal error; see the head's log" }, { status: 500 });
   });
   for (const group of ROUTE_GROUPS) app = app.use(group(ctx)) as unknown as typeof app;
   return app;

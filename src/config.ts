@@ -138,22 +138,95 @@ function parseSize(raw: string, label: string): string {
 }
 
 export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
-  listen: { key: "listen", flag: "listen", env: "VIGIL_LISTEN", default: "0.0.0.0:8480", help: "address and port the head serves HTTP on", parse: parseListen },
-  dataDir: { key: "dataDir", flag: "data-dir", env: "VIGIL_DATA_DIR", default: "./vigil-data", help: "directory of the embedded database and the head's lock file", parse: (raw) => resolve(raw) },
-  databaseUrl: { key: "databaseUrl", flag: "database-url", env: "DATABASE_URL", help: "use this external PostgreSQL (15 or newer) instead of the embedded one", parse: parseDatabaseUrl },
-  localAgent: { key: "localAgent", flag: "no-local-agent", env: "VIGIL_LOCAL_AGENT", boolean: true, default: "true", help: "do not run the in-process agent that watches this machine (env: false)", parse: parseBool },
-  interval: { key: "interval", flag: "interval", env: "VIGIL_INTERVAL", default: "1", help: "seconds between samples (100ms to 3600s)", parse: parseInterval },
-  logLevel: { key: "logLevel", flag: "log-level", env: "VIGIL_LOG_LEVEL", default: "info", help: "debug, info, warn or error (JSON lines on stderr)", parse: parseLogLevel },
-  procRoot: { key: "procRoot", env: "VIGIL_PROC_ROOT", default: "/proc", help: "where the host collectors read /proc (tests point it at fixtures)", parse: (raw) => resolve(raw) },
-  sysRoot: { key: "sysRoot", env: "VIGIL_SYS_ROOT", default: "/sys", help: "where the host collectors read /sys", parse: (raw) => resolve(raw) },
-  pgliteSharedBuffers: { key: "pgliteSharedBuffers", env: "VIGIL_PGLITE_SHARED_BUFFERS", default: "16MB", help: "shared_buffers of the embedded database; it decides most of its memory", parse: parseSize },
-  workerName: { key: "workerName", flag: "name", env: "VIGIL_WORKER_NAME", help: "name this machine reports as (default: its host name)", parse: (raw, label) => {
-    const v = raw.trim();
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(v)) throw new ConfigError(`${label}="${raw}": use 1-63 letters, digits, '.', '_' or '-'`);
-    return v;
-  } },
+  listen: {
+    key: "listen",
+    flag: "listen",
+    env: "VIGIL_LISTEN",
+    default: "0.0.0.0:8480",
+    help: "address and port the head serves HTTP on",
+    parse: parseListen,
+  },
+  dataDir: {
+    key: "dataDir",
+    flag: "data-dir",
+    env: "VIGIL_DATA_DIR",
+    default: "./vigil-data",
+    help: "directory of the embedded database and the head's lock file",
+    parse: (raw) => resolve(raw),
+  },
+  databaseUrl: {
+    key: "databaseUrl",
+    flag: "database-url",
+    env: "DATABASE_URL",
+    help: "use this external PostgreSQL (15 or newer) instead of the embedded one",
+    parse: parseDatabaseUrl,
+  },
+  localAgent: {
+    key: "localAgent",
+    flag: "no-local-agent",
+    env: "VIGIL_LOCAL_AGENT",
+    boolean: true,
+    default: "true",
+    help: "do not run the in-process agent that watches this machine (env: false)",
+    parse: parseBool,
+  },
+  interval: {
+    key: "interval",
+    flag: "interval",
+    env: "VIGIL_INTERVAL",
+    default: "1",
+    help: "seconds between samples (100ms to 3600s)",
+    parse: parseInterval,
+  },
+  logLevel: {
+    key: "logLevel",
+    flag: "log-level",
+    env: "VIGIL_LOG_LEVEL",
+    default: "info",
+    help: "debug, info, warn or error (JSON lines on stderr)",
+    parse: parseLogLevel,
+  },
+  procRoot: {
+    key: "procRoot",
+    env: "VIGIL_PROC_ROOT",
+    default: "/proc",
+    help: "where the host collectors read /proc (tests point it at fixtures)",
+    parse: (raw) => resolve(raw),
+  },
+  sysRoot: {
+    key: "sysRoot",
+    env: "VIGIL_SYS_ROOT",
+    default: "/sys",
+    help: "where the host collectors read /sys",
+    parse: (raw) => resolve(raw),
+  },
+  pgliteSharedBuffers: {
+    key: "pgliteSharedBuffers",
+    env: "VIGIL_PGLITE_SHARED_BUFFERS",
+    default: "16MB",
+    help: "shared_buffers of the embedded database; it decides most of its memory",
+    parse: parseSize,
+  },
+  workerName: {
+    key: "workerName",
+    flag: "name",
+    env: "VIGIL_WORKER_NAME",
+    help: "name this machine reports as (default: its host name)",
+    parse: (raw, label) => {
+      const v = raw.trim();
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(v))
+        throw new ConfigError(`${label}="${raw}": use 1-63 letters, digits, '.', '_' or '-'`);
+      return v;
+    },
+  },
   head: { key: "head", flag: "head", env: "VIGIL_HEAD", help: "URL of the head to push samples to", parse: parseHeadUrl },
-  token: { key: "token", flag: "token", env: "VIGIL_TOKEN", help: "the agent's enrollment token or credential", parse: (raw) => (raw === "" ? undefined : raw) },
+  token: {
+    key: "token",
+    flag: "token",
+    env: "VIGIL_TOKEN",
+    help: "the agent's enrollment token or credential",
+    parse: (raw) => (raw === "" ? undefined : raw),
+  },
   once: { key: "once", flag: "once", boolean: true, default: "false", help: "collect one sample and exit", parse: parseBool },
   json: { key: "json", flag: "json", boolean: true, default: "false", help: "print samples as wire JSON on stdout", parse: parseBool },
 };
@@ -239,7 +312,16 @@ export function formatOptions(keys: readonly Key[]): string {
   const rows: [string, string][] = [];
   for (const key of keys) {
     const s = SETTINGS[key] as SettingSpec<Key>;
-    const metavar = key === "databaseUrl" || key === "head" ? "URL" : key === "listen" ? "HOST:PORT" : key === "dataDir" ? "DIR" : key === "interval" ? "SECONDS" : "VALUE";
+    const metavar =
+      key === "databaseUrl" || key === "head"
+        ? "URL"
+        : key === "listen"
+          ? "HOST:PORT"
+          : key === "dataDir"
+            ? "DIR"
+            : key === "interval"
+              ? "SECONDS"
+              : "VALUE";
     const left = s.flag ? `--${s.flag}${s.boolean ? "" : ` ${metavar}`}` : `${s.env}=${metavar}`;
     const extras: string[] = [];
     if (s.env && s.flag) extras.push(`env ${s.env}`);

@@ -22,7 +22,11 @@ export const migrateCommand: Command = {
       release = acquireDataDirLock(config.dataDir, "migrate");
     }
     try {
-      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgliteSharedBuffers: config.pgliteSharedBuffers });
+      const database = await openDatabase({
+        databaseUrl: config.databaseUrl,
+        dataDir: config.dataDir,
+        pgliteSharedBuffers: config.pgliteSharedBuffers,
+      });
       try {
         const r = await migrate(database);
         console.log(

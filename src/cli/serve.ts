@@ -4,7 +4,18 @@ import { startHead } from "../head/head.ts";
 import { log, setLogLevel } from "../log.ts";
 import type { Command } from "./command.ts";
 
-const settings = ["listen", "dataDir", "databaseUrl", "localAgent", "interval", "workerName", "logLevel", "pgliteSharedBuffers", "procRoot", "sysRoot"] as const;
+const settings = [
+  "listen",
+  "dataDir",
+  "databaseUrl",
+  "localAgent",
+  "interval",
+  "workerName",
+  "logLevel",
+  "pgliteSharedBuffers",
+  "procRoot",
+  "sysRoot",
+] as const;
 
 export const serveCommand: Command = {
   name: "serve",

@@ -30,8 +30,11 @@ export interface MigrationResult {
 
 async function appliedCount(db: Db): Promise<number> {
   // Both drivers answer execute() with a result carrying `rows`.
-  const count = async (q: ReturnType<typeof sql>) => Number(((await db.execute(q)) as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0);
-  const exists = await count(sql`select count(*)::int as n from information_schema.tables where table_schema = 'drizzle' and table_name = '__drizzle_migrations'`);
+  const count = async (q: ReturnType<typeof sql>) =>
+    Number(((await db.execute(q)) as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0);
+  const exists = await count(
+    sql`select count(*)::int as n from information_schema.tables where table_schema = 'drizzle' and table_name = '__drizzle_migrations'`,
+  );
   return exists ? count(sql`select count(*)::int as n from drizzle.__drizzle_migrations`) : 0;
 }
 

@@ -53,7 +53,11 @@ export async function upsertWorker(
   return id;
 }
 
-export async function listWorkers(db: Db, now = Date.now()): Promise<WorkerSummary[]> {
+/**
+ * All workers with their status. `heardAt` gives when the head last received a sample that may not
+ * be committed yet (the latest-state cache), so a worker is online from its first sample on.
+ */
+export async function listWorkers(db: Db, heardAt?: (workerId: number) => Date | undefined, now = Date.now()): Promise<WorkerSummary[]> {
   const rows = await db
     .select({
       id: workers.id,
@@ -68,15 +72,19 @@ export async function listWorkers(db: Db, now = Date.now()): Promise<WorkerSumma
     })
     .from(workers)
     .orderBy(asc(workers.name));
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    kind: r.kind as WorkerKind,
-    hostname: r.hostname,
-    status: workerStatus(r.lastSeenAt, r.intervalSeconds, now),
-    lastSeenAt: r.lastSeenAt?.toISOString() ?? null,
-    intervalSeconds: r.intervalSeconds,
-    gpuCount: Number(r.gpuCount),
-    createdAt: r.createdAt.toISOString(),
-  }));
+  return rows.map((r) => {
+    const heard = heardAt?.(r.id);
+    const lastSeen = heard && (!r.lastSeenAt || heard > r.lastSeenAt) ? heard : r.lastSeenAt;
+    return {
+      id: r.id,
+      name: r.name,
+      kind: r.kind as WorkerKind,
+      hostname: r.hostname,
+      status: workerStatus(lastSeen, r.intervalSeconds, now),
+      lastSeenAt: lastSeen?.toISOString() ?? null,
+      intervalSeconds: r.intervalSeconds,
+      gpuCount: Number(r.gpuCount),
+      createdAt: r.createdAt.toISOString(),
+    };
+  });
 }

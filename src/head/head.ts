@@ -46,7 +46,12 @@ export async function startHead(config: Readonly<Config>): Promise<RunningHead> 
     });
     cleanups.push(() => database.close());
     const migration = await migrate(database);
-    log.info("database ready", { engine: database.engine, where: database.describe, migrationsApplied: migration.applied, migrations: migration.total });
+    log.info("database ready", {
+      engine: database.engine,
+      where: database.describe,
+      migrationsApplied: migration.applied,
+      migrations: migration.total,
+    });
 
     const latest = new LatestCache();
     const restored = await latest.rebuild(database.db);
@@ -58,8 +63,19 @@ export async function startHead(config: Readonly<Config>): Promise<RunningHead> 
     let agent: LocalAgent | undefined;
     if (config.localAgent) {
       const sampler = createSampler({ procRoot: config.procRoot, sysRoot: config.sysRoot, log: log.child({ component: "local-agent" }) });
-      const id = await upsertWorker(database.db, { name: config.workerName, kind: "local", hostname: config.workerName, intervalSeconds: config.interval });
-      agent = await startLocalAgent({ worker: { id, name: config.workerName }, ingestor, sampler, intervalSeconds: config.interval, log: log.child({ component: "local-agent" }) });
+      const id = await upsertWorker(database.db, {
+        name: config.workerName,
+        kind: "local",
+        hostname: config.workerName,
+        intervalSeconds: config.interval,
+      });
+      agent = await startLocalAgent({
+        worker: { id, name: config.workerName },
+        ingestor,
+        sampler,
+        intervalSeconds: config.interval,
+        log: log.child({ component: "local-agent" }),
+      });
       // Stop sampling before the writer's final flush, so the last samples are committed.
       cleanups.push(() => agent!.stop());
     }
@@ -70,11 +86,19 @@ export async function startHead(config: Readonly<Config>): Promise<RunningHead> 
       server = Bun.serve({ hostname: config.listen.host, port: config.listen.port, fetch: (req) => app.handle(req), idleTimeout: 60 });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      throw new Error(`cannot listen on ${config.listen.host}:${config.listen.port}: ${e.code === "EADDRINUSE" ? "address already in use (another vigil?); set VIGIL_LISTEN or --listen" : e.message}`);
+      throw new Error(
+        `cannot listen on ${config.listen.host}:${config.listen.port}: ${e.code === "EADDRINUSE" ? "address already in use (another vigil?); set VIGIL_LISTEN or --listen" : e.message}`,
+      );
     }
     cleanups.push(() => server.stop(true));
     const url = `http://${config.listen.host === "0.0.0.0" ? "localhost" : config.listen.host}:${server.port}`;
-    log.info("vigil serving", { url, version: VERSION, workersRestored: restored, localAgent: config.localAgent, startupMs: Math.round(performance.now() - started) });
+    log.info("vigil serving", {
+      url,
+      version: VERSION,
+      workersRestored: restored,
+      localAgent: config.localAgent,
+      startupMs: Math.round(performance.now() - started),
+    });
     return { ctx, url, stop: cleanup };
   } catch (err) {
     await cleanup();

@@ -104,7 +104,14 @@ export class Ingestor {
       .values(values)
       .onConflictDoUpdate({
         target: [gpus.workerId, gpus.uuid],
-        set: { index: values.index, name: values.name, memoryTotalMiB: values.memoryTotalMiB, driverVersion: values.driverVersion, cudaVersion: values.cudaVersion, lastSeenAt: values.lastSeenAt },
+        set: {
+          index: values.index,
+          name: values.name,
+          memoryTotalMiB: values.memoryTotalMiB,
+          driverVersion: values.driverVersion,
+          cudaVersion: values.cudaVersion,
+          lastSeenAt: values.lastSeenAt,
+        },
       });
     const row = await this.db
       .select({ id: gpus.id })

@@ -24,6 +24,9 @@ export class LatestCache {
     return true;
   }
 
+  /** When the newest sample of the worker arrived (arrow: handed around as a function). */
+  heardAt = (workerId: number): Date | undefined => this.byWorker.get(workerId)?.receivedAt;
+
   get(workerId: number): LatestEntry | undefined {
     return this.byWorker.get(workerId);
   }

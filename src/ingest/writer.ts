@@ -143,10 +143,16 @@ export class BatchedWriter {
     await this.db.transaction(async (tx) => {
       for (let i = 0; i < hostRows.length; i += ROWS_PER_STATEMENT) {
         // A replayed sample (same worker and instant) is stored once.
-        await tx.insert(hostSamples).values(hostRows.slice(i, i + ROWS_PER_STATEMENT)).onConflictDoNothing();
+        await tx
+          .insert(hostSamples)
+          .values(hostRows.slice(i, i + ROWS_PER_STATEMENT))
+          .onConflictDoNothing();
       }
       for (let i = 0; i < gpuRows.length; i += ROWS_PER_STATEMENT) {
-        await tx.insert(gpuSamples).values(gpuRows.slice(i, i + ROWS_PER_STATEMENT)).onConflictDoNothing();
+        await tx
+          .insert(gpuSamples)
+          .values(gpuRows.slice(i, i + ROWS_PER_STATEMENT))
+          .onConflictDoNothing();
       }
       for (const [workerId, { seq, ts }] of seen) {
         await tx

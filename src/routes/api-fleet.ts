@@ -5,9 +5,9 @@ import type { HeadContext } from "../head/context.ts";
 
 export function fleetApiRoutes(ctx: HeadContext) {
   return new Elysia({ name: "api-fleet", prefix: "/api/v1" })
-    .get("/workers", async () => ({ workers: await listWorkers(ctx.database.db) }))
+    .get("/workers", async () => ({ workers: await listWorkers(ctx.database.db, ctx.latest.heardAt) }))
     .get("/metrics/current", async () => {
-      const workers = await listWorkers(ctx.database.db);
+      const workers = await listWorkers(ctx.database.db, ctx.latest.heardAt);
       return {
         workers: workers.map((w) => {
           const latest = ctx.latest.get(w.id);

@@ -7,7 +7,7 @@ import { FleetPage } from "../../views/pages/fleet.tsx";
 
 export function pageRoutes(ctx: HeadContext) {
   return new Elysia({ name: "pages" }).use(html()).get("/", async ({ set }) => {
-    const workers = await listWorkers(ctx.database.db);
+    const workers = await listWorkers(ctx.database.db, ctx.latest.heardAt);
     const rows = workers.map((worker) => ({ worker, sample: ctx.latest.get(worker.id)?.sample ?? null }));
     set.headers["content-type"] = "text/html; charset=utf-8";
     return <FleetPage rows={rows} engine={ctx.database.engine} />;

@@ -344,9 +344,7 @@ async function startCluster(): Promise<TestPostgres> {
       closeSync(fd);
     }
     if (code !== 0) {
-      throw new Error(
-        `${cmd.join(" ")} exited with code ${code}\n--- last ${LOG_TAIL_LINES} lines of ${logFile} ---\n${logTail(logFile)}`,
-      );
+      throw new Error(`${cmd.join(" ")} exited with code ${code}\n--- last ${LOG_TAIL_LINES} lines of ${logFile} ---\n${logTail(logFile)}`);
     }
   }
 

@@ -35,18 +35,29 @@ export function FleetTable(props: { rows: FleetRow[]; now?: number }): JSX.Eleme
         <tbody>
           {props.rows.map(({ worker, sample }) => {
             const h = sample?.host;
-            const memory = h && h.memoryUsed !== null && h.memoryTotal !== null ? `${formatBytes(h.memoryUsed)} / ${formatBytes(h.memoryTotal)}` : NA;
+            const memory =
+              h && h.memoryUsed !== null && h.memoryTotal !== null ? `${formatBytes(h.memoryUsed)} / ${formatBytes(h.memoryTotal)}` : NA;
             return (
               <tr data-worker={String(worker.id)}>
                 <td safe>{worker.name}</td>
                 <td class={`status status-${worker.status}`} safe>
                   {worker.status}
                 </td>
-                <td class="num" safe>{String(worker.gpuCount)}</td>
-                <td class="num" safe>{formatPercent(h?.cpuPercent)}</td>
-                <td class="num" safe>{h?.load ? h.load[0].toFixed(2) : NA}</td>
-                <td class="num" safe>{memory}</td>
-                <td class="num" safe>{formatDuration(h?.uptimeSeconds)}</td>
+                <td class="num" safe>
+                  {String(worker.gpuCount)}
+                </td>
+                <td class="num" safe>
+                  {formatPercent(h?.cpuPercent)}
+                </td>
+                <td class="num" safe>
+                  {h?.load ? h.load[0].toFixed(2) : NA}
+                </td>
+                <td class="num" safe>
+                  {memory}
+                </td>
+                <td class="num" safe>
+                  {formatDuration(h?.uptimeSeconds)}
+                </td>
                 <td safe>{formatAgo(worker.lastSeenAt, props.now)}</td>
               </tr>
             );

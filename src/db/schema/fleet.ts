@@ -10,7 +10,9 @@ export const workers = pgTable(
     /** `local` for the head's in-process agent, `remote` for enrolled agents. */
     kind: text("kind").notNull().default("remote"),
     hostname: text("hostname"),
-    createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
+    createdAt: timestamp("created_at", { withTimezone: true })
+      .notNull()
+      .default(sql`now()`),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
     /** Highest sample sequence number committed for this worker's agent. */
     lastSeq: bigint("last_seq", { mode: "number" }),
@@ -34,7 +36,9 @@ export const gpus = pgTable(
     memoryTotalMiB: integer("memory_total_mib"),
     driverVersion: text("driver_version"),
     cudaVersion: text("cuda_version"),
-    firstSeenAt: timestamp("first_seen_at", { withTimezone: true }).notNull().default(sql`now()`),
+    firstSeenAt: timestamp("first_seen_at", { withTimezone: true })
+      .notNull()
+      .default(sql`now()`),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
   },
   // The unique (worker, uuid) index also serves "GPUs of this worker" lookups.

@@ -1,0 +1,45 @@
+// `make build`'s output alone: dist/vigil copied into an empty directory, with no node_modules anywhere near, serves.
+import { afterAll, expect, test } from "bun:test";
+import { copyFileSync, existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { REPO, freePort, getJson, runVigil, spawnVigil, tempDir, type VigilProcess } from "../harness/process.ts";
+
+const dirs: string[] = [];
+let head: VigilProcess | undefined;
+afterAll(async () => {
+  await head?.stop("SIGKILL");
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+test("the compiled binary carries its assets, migrations and PGlite, and serves from an empty directory", async () => {
+  const buildDir = tempDir("vigil-build-");
+  const runDir = tempDir("vigil-alone-");
+  dirs.push(buildDir, runDir);
+  const built = Bun.spawnSync([process.execPath, join(REPO, "scripts/build.ts"), join(buildDir, "vigil")], { cwd: REPO });
+  expect(built.exitCode).toBe(0);
+  const binary = join(runDir, "vigil");
+  copyFileSync(join(buildDir, "vigil"), binary);
+  Bun.spawnSync(["chmod", "+x", binary]);
+  expect(existsSync(join(runDir, "node_modules"))).toBe(false);
+
+  const version = await runVigil(["version"], {}, [binary]);
+  expect(version.stdout).toMatch(/^vigil \d+\.\d+\.\d+ \([0-9a-f]{12}(-dirty)?, bun /);
+
+  const port = freePort();
+  // cwd is the empty directory, so the default ./vigil-data lands there.
+  head = spawnVigil({ cmd: [binary], args: ["serve", "--listen", `127.0.0.1:${port}`], cwd: runDir, port });
+  await head.ready(60_000);
+  expect(await getJson(`${head.url}/healthz`)).toMatchObject({ status: "ok", database: { engine: "pglite" } });
+  const css = await fetch(`${head.url}/static/pico.min.css`);
+  expect(css.headers.get("content-type")).toStartWith("text/css");
+  expect(await css.text()).toContain("Pico CSS");
+  for (let i = 0; i < 50; i++) {
+    const cur = await getJson(`${head.url}/api/v1/metrics/current`);
+    if (cur.workers[0]?.sample) break;
+    await Bun.sleep(100);
+  }
+  const cur = await getJson(`${head.url}/api/v1/metrics/current`);
+  expect(cur.workers[0].sample.host.memoryTotal).toBeGreaterThan(0);
+  expect(existsSync(join(runDir, "vigil-data", "pglite"))).toBe(true);
+  expect(await head.stop()).toBe(0);
+}, 120_000);

@@ -1,0 +1,87 @@
+// The real program end to end, on each engine: serve, see this machine, stop cleanly, restart and find the history.
+import { afterAll, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { sharedPostgres } from "../harness/postgres.ts";
+import { freePort, getJson, spawnVigil, tempDir, type VigilProcess } from "../harness/process.ts";
+import type { Engine } from "../../src/db/client.ts";
+
+interface Current {
+  workers: {
+    id: number;
+    name: string;
+    status: string;
+    sample: { seq: number; ts: string; host: { memoryTotal: number; load: number[] } } | null;
+  }[];
+}
+
+const running: VigilProcess[] = [];
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const p of running) await p.stop("SIGKILL");
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await Bun.sleep(100);
+  }
+}
+
+for (const engine of ["pglite", "postgres"] as Engine[]) {
+  describe(`vigil serve [${engine}]`, () => {
+    test("serves this machine's samples, stops on SIGTERM with exit 0, and keeps them across a restart", async () => {
+      const dataDir = tempDir();
+      dirs.push(dataDir);
+      const env: Record<string, string> = { VIGIL_DATA_DIR: dataDir, VIGIL_WORKER_NAME: "e2e-local" };
+      if (engine === "postgres") env.DATABASE_URL = await (await sharedPostgres()).createDatabase("e2e");
+      const port = freePort();
+      const first = spawnVigil({ args: ["serve", "--listen", `127.0.0.1:${port}`], env, port });
+      running.push(first);
+      await first.ready(60_000);
+
+      const health = await getJson(`${first.url}/healthz`);
+      expect(health).toMatchObject({ status: "ok", database: { engine, ok: true } });
+
+      // A fresh sample of the local worker within 5 s of the head answering.
+      const startedAt = Date.now();
+      const fresh = await waitFor(
+        "a fresh local sample",
+        async () => {
+          const cur = await getJson<Current>(`${first.url}/api/v1/metrics/current`);
+          const w = cur.workers.find((x) => x.name === "e2e-local");
+          return w?.sample && Date.parse(w.sample.ts) >= startedAt - 1500 ? w : undefined;
+        },
+        5_000,
+      );
+      expect(fresh.status).toBe("online");
+      expect(fresh.sample!.host.memoryTotal).toBeGreaterThan(0);
+      expect(fresh.sample!.host.load).toHaveLength(3);
+      const workers = await getJson(`${first.url}/api/v1/workers`);
+      expect(workers.workers).toEqual([expect.objectContaining({ name: "e2e-local", kind: "local", status: "online" })]);
+      const page = await fetch(`${first.url}/`).then((r) => r.text());
+      expect(page).toContain("e2e-local");
+
+      // Let a few more samples land, then stop: pending writes are flushed before exit 0.
+      await Bun.sleep(1500);
+      const before = await getJson<Current>(`${first.url}/api/v1/metrics/current`);
+      const lastSeq = before.workers[0]!.sample!.seq;
+      expect(await first.stop("SIGTERM")).toBe(0);
+      expect(first.stderr()).toContain('"msg":"stopped cleanly"');
+
+      // Restart on the same storage: the latest sample is there before any new one is taken.
+      const port2 = freePort();
+      const second = spawnVigil({ args: ["serve", "--listen", `127.0.0.1:${port2}`, "--no-local-agent"], env, port: port2 });
+      running.push(second);
+      await second.ready(60_000);
+      const after = await getJson<Current>(`${second.url}/api/v1/metrics/current`);
+      expect(after.workers).toHaveLength(1);
+      expect(after.workers[0]!.sample!.seq).toBeGreaterThanOrEqual(lastSeq);
+      expect(second.stderr()).toContain('"workersRestored":1');
+      expect(await second.stop("SIGINT")).toBe(0);
+    }, 120_000);
+  });
+}
