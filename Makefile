@@ -10,7 +10,8 @@ DEPS_STAMP  := node_modules/.vigil-deps-installed
 # Arguments for `make run`, e.g. make run ARGS="--listen 127.0.0.1:9000 --no-local-agent".
 ARGS ?=
 
-.PHONY: run test test-unit typecheck build bench clean deps help
+
+.PHONY: run test typecheck build bench clean deps help
 
 help:
 	@echo "make run        start vigil serve on the embedded database (http://localhost:8480)"
@@ -25,13 +26,12 @@ run: deps
 test: deps
 	@scripts/ensure-postgres.sh
 	$(BUN) x tsc --noEmit -p .
+	$(BUN) x xss-scan
 	$(BUN) test
-
-test-unit: deps
-	$(BUN) test --path-ignore-patterns 'test/e2e/**'
 
 typecheck: deps
 	$(BUN) x tsc --noEmit -p .
+	$(BUN) x xss-scan
 
 build: deps
 	$(BUN) scripts/build.ts

@@ -23,6 +23,17 @@ export function vigilFromSource(): string[] {
   return [process.execPath, join(REPO, "src/main.ts")];
 }
 
+/** Reads a child's output as it comes, so a chatty process never blocks on a full pipe. */
+async function drain(stream: ReadableStream<Uint8Array>, onText: (text: string) => void): Promise<void> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    onText(decoder.decode(value, { stream: true }));
+  }
+}
+
 export interface VigilProcess {
   proc: Subprocess<"ignore", "pipe", "pipe">;
   url: string;
@@ -49,15 +60,8 @@ export function spawnVigil(opts: {
     stderr: "pipe",
   });
   let err = "";
-  void (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of proc.stderr) err += decoder.decode(chunk, { stream: true });
-  })();
-  void (async () => {
-    for await (const _ of proc.stdout) {
-      /* drain */
-    }
-  })();
+  void drain(proc.stderr, (text) => (err += text));
+  void drain(proc.stdout, () => {});
   const url = `http://127.0.0.1:${opts.port}`;
   return {
     proc,

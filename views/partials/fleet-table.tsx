@@ -40,18 +40,14 @@ export function FleetTable(props: { rows: FleetRow[]; now?: number }): JSX.Eleme
             return (
               <tr data-worker={String(worker.id)}>
                 <td safe>{worker.name}</td>
-                <td class={`status status-${worker.status}`} safe>
-                  {worker.status}
-                </td>
+                <td class={`status status-${worker.status}`}>{worker.status}</td>
                 <td class="num" safe>
                   {String(worker.gpuCount)}
                 </td>
                 <td class="num" safe>
                   {formatPercent(h?.cpuPercent)}
                 </td>
-                <td class="num" safe>
-                  {h?.load ? h.load[0].toFixed(2) : NA}
-                </td>
+                <td class="num">{h?.load ? h.load[0].toFixed(2) : NA}</td>
                 <td class="num" safe>
                   {memory}
                 </td>
