@@ -27,7 +27,7 @@ test: deps
 	@scripts/ensure-postgres.sh
 	$(BUN) x tsc --noEmit -p .
 	$(BUN) x xss-scan
-	$(BUN) test
+	$(BUN) test --timeout 30000
 
 typecheck: deps
 	$(BUN) x tsc --noEmit -p .

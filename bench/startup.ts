@@ -107,7 +107,8 @@ await Bun.sleep(2000);
 add("idle RSS, bare Bun baseline", `${mib(rssBytes(blIdle.proc.pid)).toFixed(0)} MiB`);
 await stop(blIdle.proc);
 
-await idleRss("PGlite", { VIGIL_DATA_DIR: join(work, "idle-pglite") });
+await idleRss("PGlite, first start (initdb)", { VIGIL_DATA_DIR: join(work, "idle-pglite") });
+await idleRss("PGlite, restart on the same data dir", { VIGIL_DATA_DIR: join(work, "idle-pglite") });
 const pg = await startPostgres();
 try {
   await idleRss("PostgreSQL 15 (vigil process only)", { DATABASE_URL: await pg.createDatabase("bench") });

@@ -1,10 +1,12 @@
 // Embeds the SQL migrations into the binary: one import per drizzle-kit migration, in journal order.
 import journal from "./meta/_journal.json" with { type: "json" };
 import m0000 from "./0000_init.sql" with { type: "text" };
+import m0001 from "./0001_auth.sql" with { type: "text" };
 
 /** SQL text of each migration by its journal tag. A test fails if a file on disk is missing here. */
 export const MIGRATION_SQL: Record<string, string> = {
   "0000_init": m0000,
+  "0001_auth": m0001,
 };
 
 export const JOURNAL: { entries: { idx: number; when: number; tag: string; breakpoints: boolean }[] } = journal;

@@ -3,19 +3,35 @@ import { Elysia } from "elysia";
 import type { HeadContext } from "./head/context.ts";
 import { log } from "./log.ts";
 import { ROUTE_GROUPS } from "./routes/index.ts";
+import { SECURITY_HEADERS } from "./auth/security.ts";
+import { ACCESS_DETAIL_KEY } from "./auth/plugin.ts";
 
 export function createApp(ctx: HeadContext) {
-  let app = new Elysia().onError(({ code, error, request }) => {
-    const path = new URL(request.url).pathname;
-    // Explicit Responses: plugins' response mapping (the HTML plugin) must not reshape error bodies.
-    if (code === "NOT_FOUND") return Response.json({ error: "not found", path }, { status: 404 });
-    if (code === "VALIDATION" || code === "PARSE") {
-      const message = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
-      return Response.json({ error: message }, { status: 400 });
-    }
-    log.error("request failed", { path, code, error });
-    return Response.json({ error: "internal error; see the head's log" }, { status: 500 });
-  });
+  let app = new Elysia()
+    .onRequest(({ set }) => {
+      Object.assign(set.headers, SECURITY_HEADERS);
+    })
+    .onError(({ code, error, request }) => {
+      const path = new URL(request.url).pathname;
+      // Explicit Responses: plugins' response mapping (the HTML plugin) must not reshape error bodies.
+      if (code === "NOT_FOUND") return Response.json({ error: "not found", path }, { status: 404 });
+      if (code === "VALIDATION" || code === "PARSE") {
+        const message = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
+        return Response.json({ error: message }, { status: 400 });
+      }
+      log.error("request failed", { path, code, error });
+      return Response.json({ error: "internal error; see the head's log" }, { status: 500 });
+    });
   for (const group of ROUTE_GROUPS) app = app.use(group(ctx)) as unknown as typeof app;
+  // Default deny, decided at start-up: a route that does not say who may call it stops the head.
+  const undeclared = app.routes.filter((r) => !accessOf(r));
+  if (undeclared.length) throw new Error(`routes without an access rule: ${undeclared.map((r) => `${r.method} ${r.path}`).join(", ")}`);
   return app;
+}
+
+/** The access rule a route declared through the guard's `access` option. */
+export function accessOf(route: { hooks?: { detail?: unknown } }): string | undefined {
+  const detail = route.hooks?.detail as Record<string, unknown> | undefined;
+  const rule = detail?.[ACCESS_DETAIL_KEY];
+  return typeof rule === "string" ? rule : undefined;
 }

@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { accessSync, constants, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 
@@ -34,6 +35,15 @@ export interface Config {
   token: string | undefined;
   once: boolean;
   json: boolean;
+  publicUrl: string | undefined;
+  trustedProxies: readonly string[];
+  adminPassword: string | undefined;
+  sessionIdle: number; // seconds
+  sessionMax: number; // seconds
+  role: "admin" | "viewer" | undefined;
+  passwordStdin: boolean;
+  tokenName: string | undefined;
+  expires: number | undefined; // seconds
 }
 
 type Key = keyof Config;
@@ -132,6 +142,43 @@ function parseHeadUrl(raw: string, label: string): string | undefined {
   }
 }
 
+/** "90s", "30m", "12h", "7d" (or plain seconds) to seconds. */
+export function parseDuration(raw: string, label: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h|d)?$/.exec(raw.trim());
+  if (!m) throw new ConfigError(`${label}="${raw}": expected a duration such as 30m, 12h or 7d`);
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? "s") as "s" | "m" | "h" | "d"];
+  const seconds = Number(m[1]) * unit;
+  if (seconds < 60) throw new ConfigError(`${label}="${raw}": must be at least one minute`);
+  return seconds;
+}
+
+function parsePublicUrl(raw: string, label: string): string | undefined {
+  if (raw.trim() === "") return undefined;
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error();
+    return u.origin;
+  } catch {
+    throw new ConfigError(`${label}="${raw}": expected the URL people open, e.g. https://vigil.example.org`);
+  }
+}
+
+function parseProxies(raw: string, label: string): readonly string[] {
+  const parts = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const p of parts) {
+    const [addr, bits, extra] = p.split("/");
+    const family = isIP(addr ?? "");
+    const max = family === 6 ? 128 : 32;
+    if (!family || extra !== undefined || (bits !== undefined && (!/^\d+$/.test(bits) || Number(bits) > max))) {
+      throw new ConfigError(`${label}: "${p}" is not an IP address or CIDR range (e.g. 127.0.0.1, 10.0.0.0/8, ::1)`);
+    }
+  }
+  return Object.freeze(parts);
+}
+
 function parseSize(raw: string, label: string): string {
   if (!/^\d+(kB|MB|GB)$/.test(raw.trim())) throw new ConfigError(`${label}="${raw}": expected a size such as 16MB`);
   return raw.trim();
@@ -228,11 +275,65 @@ export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
     parse: (raw) => (raw === "" ? undefined : raw),
   },
   once: { key: "once", flag: "once", boolean: true, default: "false", help: "collect one sample and exit", parse: parseBool },
+  publicUrl: {
+    key: "publicUrl",
+    flag: "public-url",
+    env: "VIGIL_PUBLIC_URL",
+    help: "the URL people open (behind a proxy: its https:// address); forms from other origins are refused",
+    parse: parsePublicUrl,
+  },
+  trustedProxies: {
+    key: "trustedProxies",
+    env: "VIGIL_TRUSTED_PROXIES",
+    default: "",
+    help: "addresses or CIDRs of reverse proxies whose X-Forwarded-* headers count",
+    parse: parseProxies,
+  },
+  adminPassword: {
+    key: "adminPassword",
+    env: "VIGIL_ADMIN_PASSWORD",
+    help: "password of the admin created on first start (default: random, printed once)",
+    parse: (raw) => (raw === "" ? undefined : raw),
+  },
+  sessionIdle: {
+    key: "sessionIdle",
+    env: "VIGIL_SESSION_IDLE",
+    default: "12h",
+    help: "a browser session unused this long ends",
+    parse: parseDuration,
+  },
+  sessionMax: {
+    key: "sessionMax",
+    env: "VIGIL_SESSION_MAX",
+    default: "7d",
+    help: "a browser session ends this long after login",
+    parse: parseDuration,
+  },
+  role: {
+    key: "role",
+    flag: "role",
+    help: "admin or viewer",
+    parse: (raw, label) => {
+      if (raw !== "admin" && raw !== "viewer") throw new ConfigError(`${label}="${raw}": expected admin or viewer`);
+      return raw;
+    },
+  },
+  passwordStdin: {
+    key: "passwordStdin",
+    flag: "password-stdin",
+    boolean: true,
+    default: "false",
+    help: "read the password from standard input instead of generating one",
+    parse: parseBool,
+  },
+  tokenName: { key: "tokenName", flag: "name", help: "what the token is for (shown in lists and the audit log)", parse: (raw) => raw },
+  expires: { key: "expires", flag: "expires", help: "lifetime, e.g. 30d or 12h (default: never expires)", parse: parseDuration },
   json: { key: "json", flag: "json", boolean: true, default: "false", help: "print samples as wire JSON on stdout", parse: parseBool },
 };
 
-export interface ParsedCommand {
-  config: Readonly<Config>;
+export interface ParsedCommand<K extends Key = Key> {
+  /** Only the settings the command asked for: using another is a compile error, not an undefined. */
+  config: Readonly<Pick<Config, K>>;
   positionals: string[];
   help: boolean;
 }
@@ -259,14 +360,14 @@ export function checkDataDir(dir: string, label = "VIGIL_DATA_DIR"): void {
  * Reads `keys` for one command: flag, else environment, else default. Unknown flags and bad values
  * throw ConfigError. The result is frozen: nothing changes configuration after start-up.
  */
-export function parseCommandConfig(
+export function parseCommandConfig<K extends Key>(
   command: string,
-  keys: readonly Key[],
+  keys: readonly K[],
   argv: string[],
   env: Record<string, string | undefined> = process.env,
-): ParsedCommand {
+): ParsedCommand<K> {
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" } };
-  for (const key of keys) {
+  for (const key of keys as readonly Key[]) {
     const s = SETTINGS[key];
     if (s.flag) options[s.flag] = { type: s.boolean ? "boolean" : "string" };
   }
@@ -279,7 +380,7 @@ export function parseCommandConfig(
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const out: Partial<Record<Key, unknown>> = {};
-  for (const key of keys) {
+  for (const key of keys as readonly Key[]) {
     const s = SETTINGS[key] as SettingSpec<Key>;
     const flagValue = s.flag ? values[s.flag] : undefined;
     if (flagValue !== undefined) {
@@ -298,8 +399,8 @@ export function parseCommandConfig(
     }
     out[key] = s.default !== undefined ? s.parse(s.default, `default ${s.flag ?? s.env}`) : undefined;
   }
-  if (keys.includes("workerName") && out.workerName === undefined) out.workerName = sanitizeHostname(hostname());
-  return { config: Object.freeze(out) as Readonly<Config>, positionals: parsed.positionals, help: values.help === true };
+  if ((keys as readonly Key[]).includes("workerName") && out.workerName === undefined) out.workerName = sanitizeHostname(hostname());
+  return { config: Object.freeze(out) as Readonly<Pick<Config, K>>, positionals: parsed.positionals, help: values.help === true };
 }
 
 function sanitizeHostname(name: string): string {

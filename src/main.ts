@@ -5,6 +5,7 @@ import { DatabaseError } from "./db/client.ts";
 import { DataDirBusy } from "./db/lock.ts";
 import { log } from "./log.ts";
 import { VERSION_STRING } from "./version.ts";
+import { InputError } from "./auth/text.ts";
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
@@ -58,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`vigil ${name}: ${err.message}`);
       return 2;
     }
-    if (err instanceof DatabaseError || err instanceof DataDirBusy) {
+    if (err instanceof DatabaseError || err instanceof DataDirBusy || err instanceof InputError) {
       console.error(`vigil ${name}: ${err.message}`);
       return 1;
     }

@@ -8,7 +8,10 @@ const readme = await Bun.file(join(import.meta.dir, "../README.md")).text();
 
 test("README opens with make run and make test", () => {
   const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
-  const commands = firstBlock.split("\n").filter((l) => l.trim() !== "").map((l) => l.split("#")[0]!.trim());
+  const commands = firstBlock
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => l.split("#")[0]!.trim());
   expect(commands).toEqual(["make run", "make test"]);
 });
 

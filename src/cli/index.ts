@@ -4,5 +4,7 @@ import { serveCommand } from "./serve.ts";
 import { agentCommand } from "./agent.ts";
 import { migrateCommand } from "./migrate.ts";
 import { versionCommand } from "./version.ts";
+import { userCommand } from "./user.ts";
+import { tokenCommand } from "./token.ts";
 
-export const COMMANDS: readonly Command[] = [serveCommand, agentCommand, migrateCommand, versionCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, agentCommand, userCommand, tokenCommand, migrateCommand, versionCommand];

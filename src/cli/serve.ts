@@ -1,30 +1,18 @@
 // `vigil serve`: run the head until SIGTERM or SIGINT, then flush pending writes, close the database and exit 0.
 import { parseCommandConfig } from "../config.ts";
 import { startHead } from "../head/head.ts";
+import { HEAD_SETTINGS } from "../head/context.ts";
 import { log, setLogLevel } from "../log.ts";
 import type { Command } from "./command.ts";
-
-const settings = [
-  "listen",
-  "dataDir",
-  "databaseUrl",
-  "localAgent",
-  "interval",
-  "workerName",
-  "logLevel",
-  "pgliteSharedBuffers",
-  "procRoot",
-  "sysRoot",
-] as const;
 
 export const serveCommand: Command = {
   name: "serve",
   summary: "run the head: dashboard, JSON API, storage and loops (watches this machine too)",
   usage: "vigil serve [options]",
-  settings,
+  settings: HEAD_SETTINGS,
   details: "Stores history in an embedded PostgreSQL (PGlite) under --data-dir unless DATABASE_URL names a server.",
   async run(argv) {
-    const { config } = parseCommandConfig("serve", settings, argv);
+    const { config } = parseCommandConfig("serve", HEAD_SETTINGS, argv);
     setLogLevel(config.logLevel);
     const head = await startHead(config);
     await new Promise<void>((resolve) => {

@@ -5,7 +5,7 @@ import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import pg from "pg";
 import { join } from "node:path";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import * as schema from "./schema/index.ts";
 import { loadPgliteAssets } from "./pglite-assets.ts";
 import { redactUrl } from "../config.ts";
@@ -32,6 +32,8 @@ export interface OpenOptions {
   dataDir: string;
   /** shared_buffers for PGlite: it decides most of PGlite's memory (see NOTES.md). */
   pgliteSharedBuffers?: string;
+  /** Keep PGlite's compiled wasm for later opens (tests); the head opens once and frees it. */
+  keepAssets?: boolean;
   /** Max connections to an external server. */
   poolSize?: number;
   startTimeoutMs?: number;
@@ -63,21 +65,26 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
 async function openPglite(opts: OpenOptions): Promise<Database> {
   const dir = join(opts.dataDir, "pglite");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const assets = await loadPgliteAssets();
+  const fresh = !existsSync(join(dir, "PG_VERSION"));
+  const start = async () => {
+    const assets = await loadPgliteAssets(opts.keepAssets);
+    // PGlite can spin instead of failing when its wasm memory cannot be set up, so start-up is bounded.
+    return withTimeout(
+      PGlite.create(dir, {
+        ...assets,
+        startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${opts.pgliteSharedBuffers ?? "16MB"}`],
+      }),
+      opts.startTimeoutMs ?? 120_000,
+      `starting the embedded database in ${dir}`,
+    ).catch((err: unknown) => {
+      if (err instanceof DatabaseError) throw err;
+      throw new DatabaseError(`cannot open the embedded database in ${dir}: ${(err as Error).message}`, { cause: err });
+    });
+  };
   const started = performance.now();
-  // PGlite can spin instead of failing when its wasm memory cannot be set up, so start-up is bounded.
-  const client = await withTimeout(
-    PGlite.create(dir, {
-      ...assets,
-      startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${opts.pgliteSharedBuffers ?? "16MB"}`],
-    }),
-    opts.startTimeoutMs ?? 120_000,
-    `starting the embedded database in ${dir}`,
-  ).catch((err: unknown) => {
-    if (err instanceof DatabaseError) throw err;
-    throw new DatabaseError(`cannot open the embedded database in ${dir}: ${(err as Error).message}`, { cause: err });
-  });
-  log.debug("embedded database started", { dir, ms: Math.round(performance.now() - started) });
+  if (fresh) log.info("initialising the embedded database (first start only; takes a few seconds)", { dir });
+  const client = await start();
+  log.debug("embedded database started", { dir, fresh, ms: Math.round(performance.now() - started) });
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
     engine: "pglite",

@@ -24,7 +24,16 @@ describeEachEngine("migrate", (_engine, open) => {
     const tables = await db.query<{ table_name: string }>(
       "select table_name from information_schema.tables where table_schema = 'public' order by table_name",
     );
-    expect(tables.map((t) => t.table_name)).toEqual(["gpu_samples", "gpus", "host_samples", "workers"]);
+    expect(tables.map((t) => t.table_name)).toEqual([
+      "api_tokens",
+      "audit_log",
+      "gpu_samples",
+      "gpus",
+      "host_samples",
+      "sessions",
+      "users",
+      "workers",
+    ]);
     const recorded = await db.query<{ n: number }>("select count(*)::int as n from drizzle.__drizzle_migrations");
     expect(recorded[0]!.n).toBe(JOURNAL.entries.length);
   });

@@ -11,14 +11,19 @@ export interface PgliteAssets {
 
 let cached: Promise<PgliteAssets> | undefined;
 
-/** Compiles the wasm modules once per process; tests open many databases. */
-export function loadPgliteAssets(): Promise<PgliteAssets> {
-  cached ??= (async () => {
+/**
+ * Compiles the wasm modules. `keep` holds them for the next call (tests open many databases);
+ * the head opens one and lets them go, since each module costs memory for as long as it is held.
+ */
+export function loadPgliteAssets(keep = false): Promise<PgliteAssets> {
+  if (cached) return cached;
+  const loading = (async () => {
     const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
       WebAssembly.compile(await Bun.file(pgliteWasmPath).arrayBuffer()),
       WebAssembly.compile(await Bun.file(initdbWasmPath).arrayBuffer()),
     ]);
     return { pgliteWasmModule, initdbWasmModule, fsBundle: Bun.file(pgliteDataPath) };
   })();
-  return cached;
+  if (keep) cached = loading;
+  return loading;
 }

@@ -1,15 +1,38 @@
-// What the head's routes and loops share: the database, the ingest path and the latest-state cache.
+// What the head's routes and loops share: the database, the ingest path, the latest-state cache and the security settings.
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import type { Ingestor } from "../ingest/ingest.ts";
 import type { LatestCache } from "../ingest/latest.ts";
 import type { BatchedWriter } from "../ingest/writer.ts";
+import type { Security } from "../auth/security.ts";
+
+/** The settings `vigil serve` reads (flags and environment), and so all the head may use. */
+export const HEAD_SETTINGS = [
+  "listen",
+  "dataDir",
+  "databaseUrl",
+  "publicUrl",
+  "trustedProxies",
+  "localAgent",
+  "interval",
+  "workerName",
+  "logLevel",
+  "adminPassword",
+  "sessionIdle",
+  "sessionMax",
+  "pgliteSharedBuffers",
+  "procRoot",
+  "sysRoot",
+] as const;
+
+export type HeadConfig = Readonly<Pick<Config, (typeof HEAD_SETTINGS)[number]>>;
 
 export interface HeadContext {
-  config: Readonly<Config>;
+  config: HeadConfig;
   database: Database;
   writer: BatchedWriter;
   latest: LatestCache;
   ingestor: Ingestor;
+  security: Security;
   startedAt: Date;
 }

@@ -1,6 +1,5 @@
 // Starts and stops the head: database, migrations, ingest path, local agent and HTTP server, in that order.
 import type { Server } from "bun";
-import type { Config } from "../config.ts";
 import { checkDataDir } from "../config.ts";
 import { openDatabase, type Database } from "../db/client.ts";
 import { acquireDataDirLock } from "../db/lock.ts";
@@ -13,8 +12,13 @@ import { log } from "../log.ts";
 import { createApp } from "../app.ts";
 import { createSampler } from "../../agent/sampler.ts";
 import { startLocalAgent, type LocalAgent } from "../../agent/local.ts";
-import type { HeadContext } from "./context.ts";
+import type { HeadConfig, HeadContext } from "./context.ts";
 import { VERSION } from "../version.ts";
+import { securityFrom } from "../auth/security.ts";
+import { ensureFirstAdmin, FIRST_ADMIN } from "../auth/bootstrap.ts";
+import { pruneSessions } from "../auth/sessions.ts";
+import { peerAddress } from "../auth/peer.ts";
+import { startAdminSocket } from "../admin/socket.ts";
 
 export interface RunningHead {
   ctx: HeadContext;
@@ -22,7 +26,7 @@ export interface RunningHead {
   stop(): Promise<void>;
 }
 
-export async function startHead(config: Readonly<Config>): Promise<RunningHead> {
+export async function startHead(config: HeadConfig): Promise<RunningHead> {
   const started = performance.now();
   const cleanups: (() => Promise<void> | void)[] = [];
   const cleanup = async () => {
@@ -58,7 +62,22 @@ export async function startHead(config: Readonly<Config>): Promise<RunningHead> 
     const writer = new BatchedWriter(database.db, { log: log.child({ component: "writer" }) });
     cleanups.push(() => writer.close());
     const ingestor = new Ingestor(database.db, writer, latest);
-    const ctx: HeadContext = { config, database, writer, latest, ingestor, startedAt: new Date() };
+    const security = securityFrom(config);
+    const ctx: HeadContext = { config, database, writer, latest, ingestor, security, startedAt: new Date() };
+
+    if (!config.databaseUrl) {
+      const socket = startAdminSocket(database.db, config.dataDir, log.child({ component: "admin-socket" }));
+      cleanups.push(() => socket.stop(true));
+    }
+
+    const boot = await ensureFirstAdmin(database.db, config.adminPassword);
+    if (boot.created) announceFirstAdmin(boot.generated);
+    // Ended sessions are deleted when next presented; this sweeps the ones never presented again.
+    const sweep = setInterval(() => {
+      pruneSessions(database.db, security.sessions).catch((err: unknown) => log.warn("session sweep failed", { error: err }));
+    }, 3600_000);
+    sweep.unref();
+    cleanups.push(() => clearInterval(sweep));
 
     let agent: LocalAgent | undefined;
     if (config.localAgent) {
@@ -83,7 +102,16 @@ export async function startHead(config: Readonly<Config>): Promise<RunningHead> 
     const app = createApp(ctx);
     let server: Server<unknown>;
     try {
-      server = Bun.serve({ hostname: config.listen.host, port: config.listen.port, fetch: (req) => app.handle(req), idleTimeout: 60 });
+      server = Bun.serve({
+        hostname: config.listen.host,
+        port: config.listen.port,
+        idleTimeout: 60,
+        fetch: (req, srv) => {
+          const peer = srv.requestIP(req)?.address;
+          if (peer) peerAddress.set(req, peer);
+          return app.handle(req);
+        },
+      });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       throw new Error(
@@ -92,6 +120,8 @@ export async function startHead(config: Readonly<Config>): Promise<RunningHead> 
     }
     cleanups.push(() => server.stop(true));
     const url = `http://${config.listen.host === "0.0.0.0" ? "localhost" : config.listen.host}:${server.port}`;
+    // Starting PGlite (initdb above all) leaves hundreds of MiB of garbage; collect it now rather than whenever.
+    setTimeout(() => Bun.gc(true), 1000).unref();
     log.info("vigil serving", {
       url,
       version: VERSION,
@@ -104,4 +134,26 @@ export async function startHead(config: Readonly<Config>): Promise<RunningHead> 
     await cleanup();
     throw err;
   }
+}
+
+/** The one time the generated admin password is shown: in the log and, for the person at the terminal, on stdout. */
+function announceFirstAdmin(generated: string | undefined): void {
+  if (generated === undefined) {
+    log.info("created the first user from VIGIL_ADMIN_PASSWORD", { user: FIRST_ADMIN });
+    return;
+  }
+  log.warn("created the first user with a one-time password; sign in and change it", { user: FIRST_ADMIN, password: generated });
+  process.stdout.write(
+    [
+      "",
+      "  Vigil created the first user. This password is shown once:",
+      "",
+      `    user:     ${FIRST_ADMIN}`,
+      `    password: ${generated}`,
+      "",
+      "  Sign in, then change it under your name in the top bar. Lost it? vigil user passwd admin",
+      "",
+      "",
+    ].join("\n"),
+  );
 }

@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { describeEachEngine } from "../../test/harness/engines.ts";
 import { makeSample } from "../../test/fixtures/samples.ts";
 import { listWorkers, upsertWorker } from "../fleet/workers.ts";
-import { log } from "../log.ts";
+import { log, setLogSink } from "../log.ts";
 import { Ingestor, SampleRejected } from "./ingest.ts";
 import { LatestCache } from "./latest.ts";
 import { BatchedWriter } from "./writer.ts";
@@ -77,8 +77,21 @@ describeEachEngine("ingest", (_engine, open) => {
     const writer = new BatchedWriter(flaky, { log: quiet, flushIntervalMs: 5 });
     const ingestor = new Ingestor(database.db, writer, new LatestCache());
     const id = await upsertWorker(database.db, { name: "w", kind: "remote" });
-    await Promise.all([0, 1, 2].map((seq) => ingestor.ingest({ id, name: "w" }, makeSample(seq))));
+    const lines: string[] = [];
+    const restore = setLogSink((line) => lines.push(line));
+    try {
+      await Promise.all([0, 1, 2].map((seq) => ingestor.ingest({ id, name: "w" }, makeSample(seq))));
+    } finally {
+      restore();
+    }
     expect(writer.stats.failedFlushes).toBe(2);
+    // Each failure is logged with the loop's name, the error and when it retries.
+    const failures = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "writing samples failed; will retry");
+    expect(failures).toHaveLength(2);
+    expect(failures[0]).toMatchObject({
+      level: "error",
+      context: { test: "ingest", error: { message: "connection reset" }, samples: 3, retryInMs: 10 },
+    });
     expect((await database.query<{ n: number }>("select count(*)::int as n from host_samples"))[0]!.n).toBe(3);
     await writer.close();
   });

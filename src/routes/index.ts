@@ -1,13 +1,21 @@
 // The route registry: every feature's Elysia instance, in one list (adding a route group is one line here).
+import type { HeadContext } from "../head/context.ts";
 import { healthRoutes } from "./health.ts";
 import { fleetApiRoutes } from "./api-fleet.ts";
 import { pageRoutes } from "./pages.tsx";
 import { staticRoutes } from "./static.ts";
-import type { HeadContext } from "../head/context.ts";
+import { authPageRoutes } from "./auth-pages.tsx";
+import { adminUserRoutes } from "./admin-users.tsx";
+import { adminTokenRoutes } from "./admin-tokens.tsx";
+import { adminAuditRoutes } from "./admin-audit.tsx";
 
 export const ROUTE_GROUPS = [
-  (ctx: HeadContext) => healthRoutes(ctx),
-  (ctx: HeadContext) => fleetApiRoutes(ctx),
-  (ctx: HeadContext) => pageRoutes(ctx),
-  (_ctx: HeadContext) => staticRoutes(),
-];
+  healthRoutes,
+  fleetApiRoutes,
+  pageRoutes,
+  staticRoutes,
+  authPageRoutes,
+  adminUserRoutes,
+  adminTokenRoutes,
+  adminAuditRoutes,
+] as const satisfies readonly ((ctx: HeadContext) => unknown)[];

@@ -4,6 +4,13 @@ import { copyFileSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { REPO, freePort, getJson, runVigil, spawnVigil, tempDir, type VigilProcess } from "../harness/process.ts";
 
+/** Runs the binary with the empty directory as its working directory (the default ./vigil-data is there). */
+async function runVigilIn(cwd: string, cmd: string[]) {
+  const proc = Bun.spawn(cmd, { cwd, stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
+
 const dirs: string[] = [];
 let head: VigilProcess | undefined;
 afterAll(async () => {
@@ -28,17 +35,23 @@ test("the compiled binary carries its assets, migrations and PGlite, and serves 
   const port = freePort();
   // cwd is the empty directory, so the default ./vigil-data lands there.
   head = spawnVigil({ cmd: [binary], args: ["serve", "--listen", `127.0.0.1:${port}`], cwd: runDir, port });
+  const token = async () => {
+    const r = await runVigilIn(runDir, [binary, "token", "create", "--name", "bin", "--role", "viewer"]);
+    expect(r.code).toBe(0);
+    return r.stdout.trim();
+  };
   await head.ready(60_000);
   expect(await getJson(`${head.url}/healthz`)).toMatchObject({ status: "ok", database: { engine: "pglite" } });
   const css = await fetch(`${head.url}/static/pico.min.css`);
   expect(css.headers.get("content-type")).toStartWith("text/css");
   expect(await css.text()).toContain("Pico CSS");
+  const bearer = await token();
   for (let i = 0; i < 50; i++) {
-    const cur = await getJson(`${head.url}/api/v1/metrics/current`);
+    const cur = await getJson(`${head.url}/api/v1/metrics/current`, bearer);
     if (cur.workers[0]?.sample) break;
     await Bun.sleep(100);
   }
-  const cur = await getJson(`${head.url}/api/v1/metrics/current`);
+  const cur = await getJson(`${head.url}/api/v1/metrics/current`, bearer);
   expect(cur.workers[0].sample.host.memoryTotal).toBeGreaterThan(0);
   expect(existsSync(join(runDir, "vigil-data", "pglite"))).toBe(true);
   expect(await head.stop()).toBe(0);

@@ -38,7 +38,10 @@ describe("config errors", () => {
   test("an unusable data directory", async () => {
     const file = join(dir(), "not-a-dir");
     writeFileSync(file, "x");
-    await expectConfigError(["serve", "--listen", `127.0.0.1:${freePort()}`], { VIGIL_DATA_DIR: file }, ["VIGIL_DATA_DIR", "not a directory"]);
+    await expectConfigError(["serve", "--listen", `127.0.0.1:${freePort()}`], { VIGIL_DATA_DIR: file }, [
+      "VIGIL_DATA_DIR",
+      "not a directory",
+    ]);
     await expectConfigError(["migrate"], { VIGIL_DATA_DIR: "/proc/vigil-data" }, ["VIGIL_DATA_DIR", "not a usable data directory"]);
   });
 
@@ -63,7 +66,9 @@ describe("runtime errors", () => {
     expect(r.code).toBe(1);
     const lines = r.stderr.trimEnd().split("\n");
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toBe(`vigil migrate: cannot connect to postgres://vigil:***@127.0.0.1:${port}/vigil: connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(lines[0]).toBe(
+      `vigil migrate: cannot connect to postgres://vigil:***@127.0.0.1:${port}/vigil: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
   });
 });
 
@@ -118,7 +123,11 @@ describe("the data directory belongs to one process", () => {
   test("a second serve and a migrate on a held directory are refused with the holder's pid", async () => {
     const dataDir = dir();
     const port = freePort();
-    const head = spawnVigil({ args: ["serve", "--listen", `127.0.0.1:${port}`, "--no-local-agent"], env: { VIGIL_DATA_DIR: dataDir }, port });
+    const head = spawnVigil({
+      args: ["serve", "--listen", `127.0.0.1:${port}`, "--no-local-agent"],
+      env: { VIGIL_DATA_DIR: dataDir },
+      port,
+    });
     running.push(head);
     await head.ready(60_000);
     const second = await runVigil(["serve", "--listen", `127.0.0.1:${freePort()}`], { VIGIL_DATA_DIR: dataDir });
@@ -138,9 +147,12 @@ describe("the data directory belongs to one process", () => {
 
   test("a lock left by a killed process does not block the next start", async () => {
     const dataDir = dir();
-    writeFileSync(join(dataDir, "vigil.lock"), JSON.stringify({ pid: 2 ** 22 + 12345, startedAt: new Date().toISOString(), command: "serve" }));
+    writeFileSync(
+      join(dataDir, "vigil.lock"),
+      JSON.stringify({ pid: 2 ** 22 + 12345, startedAt: new Date().toISOString(), command: "serve" }),
+    );
     const r = await runVigil(["migrate"], { VIGIL_DATA_DIR: dataDir });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("applied 1 of 1 migrations");
+    expect(r.stdout).toMatch(/applied (\d+) of \1 migrations/);
   }, 60_000);
 });

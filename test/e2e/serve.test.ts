@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { sharedPostgres } from "../harness/postgres.ts";
-import { freePort, getJson, spawnVigil, tempDir, type VigilProcess } from "../harness/process.ts";
+import { freePort, getJson, runVigil, spawnVigil, tempDir, type VigilProcess } from "../harness/process.ts";
 import type { Engine } from "../../src/db/client.ts";
 
 interface Current {
@@ -46,12 +46,20 @@ for (const engine of ["pglite", "postgres"] as Engine[]) {
       const health = await getJson(`${first.url}/healthz`);
       expect(health).toMatchObject({ status: "ok", database: { engine, ok: true } });
 
+      // Locked by default; a token made with the CLI while the head runs (through its admin socket on PGlite) opens the API.
+      expect((await fetch(`${first.url}/api/v1/metrics/current`)).status).toBe(401);
+      const created = await runVigil(["token", "create", "--name", "e2e", "--role", "viewer"], env);
+      expect(created.stderr).toContain("created viewer token");
+      expect(created.code).toBe(0);
+      const token = created.stdout.trim();
+      expect(token).toStartWith("vgl_");
+
       // A fresh sample of the local worker within 5 s of the head answering.
       const startedAt = Date.now();
       const fresh = await waitFor(
         "a fresh local sample",
         async () => {
-          const cur = await getJson<Current>(`${first.url}/api/v1/metrics/current`);
+          const cur = await getJson<Current>(`${first.url}/api/v1/metrics/current`, token);
           const w = cur.workers.find((x) => x.name === "e2e-local");
           return w?.sample && Date.parse(w.sample.ts) >= startedAt - 1500 ? w : undefined;
         },
@@ -60,14 +68,27 @@ for (const engine of ["pglite", "postgres"] as Engine[]) {
       expect(fresh.status).toBe("online");
       expect(fresh.sample!.host.memoryTotal).toBeGreaterThan(0);
       expect(fresh.sample!.host.load).toHaveLength(3);
-      const workers = await getJson(`${first.url}/api/v1/workers`);
+      const workers = await getJson(`${first.url}/api/v1/workers`, token);
       expect(workers.workers).toEqual([expect.objectContaining({ name: "e2e-local", kind: "local", status: "online" })]);
-      const page = await fetch(`${first.url}/`).then((r) => r.text());
-      expect(page).toContain("e2e-local");
+      // The first start created admin and printed its one-time password; it signs in and sees the page.
+      const password = /password: (\S+)/.exec(first.stdout())?.[1];
+      expect(password).toBeDefined();
+      expect(first.stderr()).toContain("created the first user with a one-time password");
+      const signIn = await fetch(`${first.url}/login`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: first.url },
+        body: new URLSearchParams({ name: "admin", password: password!, next: "/" }),
+      });
+      expect(signIn.status).toBe(303);
+      const cookie = signIn.headers.getSetCookie()[0]!.split(";")[0]!;
+      const page = await fetch(`${first.url}/`, { headers: { cookie } });
+      expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+      expect(await page.text()).toContain("e2e-local");
 
       // Let a few more samples land, then stop: pending writes are flushed before exit 0.
       await Bun.sleep(1500);
-      const before = await getJson<Current>(`${first.url}/api/v1/metrics/current`);
+      const before = await getJson<Current>(`${first.url}/api/v1/metrics/current`, token);
       const lastSeq = before.workers[0]!.sample!.seq;
       expect(await first.stop("SIGTERM")).toBe(0);
       expect(first.stderr()).toContain('"msg":"stopped cleanly"');
@@ -77,10 +98,11 @@ for (const engine of ["pglite", "postgres"] as Engine[]) {
       const second = spawnVigil({ args: ["serve", "--listen", `127.0.0.1:${port2}`, "--no-local-agent"], env, port: port2 });
       running.push(second);
       await second.ready(60_000);
-      const after = await getJson<Current>(`${second.url}/api/v1/metrics/current`);
+      const after = await getJson<Current>(`${second.url}/api/v1/metrics/current`, token);
       expect(after.workers).toHaveLength(1);
       expect(after.workers[0]!.sample!.seq).toBeGreaterThanOrEqual(lastSeq);
       expect(second.stderr()).toContain('"workersRestored":1');
+      expect(second.stdout()).not.toContain("password:"); // printed on the first start only
       expect(await second.stop("SIGINT")).toBe(0);
     }, 120_000);
   });

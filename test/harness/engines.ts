@@ -13,7 +13,7 @@ export const ENGINES: Engine[] = ["pglite", "postgres"];
 export async function freshDatabase(engine: Engine): Promise<Database> {
   if (engine === "pglite") {
     const dir = mkdtempSync(join(tmpdir(), "vigil-test-pglite-"));
-    const db = await openDatabase({ dataDir: dir });
+    const db = await openDatabase({ dataDir: dir, keepAssets: true });
     await migrate(db);
     const close = db.close.bind(db);
     db.close = async () => {

@@ -39,6 +39,8 @@ export interface VigilProcess {
   url: string;
   /** Everything the process wrote to stderr so far (its JSON log lines). */
   stderr(): string;
+  /** Everything it wrote to stdout so far (the first-start banner). */
+  stdout(): string;
   /** Waits until GET /healthz answers 200, or throws with the process's log. */
   ready(timeoutMs?: number): Promise<void>;
   /** Sends the signal and returns the exit code. */
@@ -61,12 +63,14 @@ export function spawnVigil(opts: {
   });
   let err = "";
   void drain(proc.stderr, (text) => (err += text));
-  void drain(proc.stdout, () => {});
+  let out = "";
+  void drain(proc.stdout, (text) => (out += text));
   const url = `http://127.0.0.1:${opts.port}`;
   return {
     proc,
     url,
     stderr: () => err,
+    stdout: () => out,
     async ready(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
@@ -104,8 +108,8 @@ export async function runVigil(args: string[], env: Record<string, string> = {},
   return { code, stdout, stderr };
 }
 
-export async function getJson<T = any>(url: string): Promise<T> {
-  const r = await fetch(url);
+export async function getJson<T = any>(url: string, token?: string): Promise<T> {
+  const r = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : undefined);
   if (!r.ok) throw new Error(`GET ${url}: ${r.status} ${await r.text()}`);
   return (await r.json()) as T;
 }

@@ -1,3 +1,4 @@
 // The whole drizzle schema, one import for the client and for drizzle-kit; each table group has its own file.
 export * from "./fleet.ts";
 export * from "./samples.ts";
+export * from "./auth.ts";

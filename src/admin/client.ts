@@ -1,0 +1,72 @@
+// Runs an account operation from the command line: on the database directly, or through the running head that holds it.
+import { userInfo } from "node:os";
+import type { Config } from "../config.ts";
+import { checkDataDir } from "../config.ts";
+import { openDatabase, DatabaseError } from "../db/client.ts";
+import { acquireDataDirLock, lockHolder } from "../db/lock.ts";
+import { migrate } from "../db/migrate.ts";
+import { InputError } from "../auth/text.ts";
+import { adminSocketPath } from "./socket.ts";
+import { OPERATIONS, type OperationName } from "./operations.ts";
+
+function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return `cli:uid-${process.getuid?.() ?? "?"}`;
+  }
+}
+
+/**
+ * PGlite belongs to one process: while a head holds the data directory the operation goes
+ * through its admin socket; otherwise (or with an external PostgreSQL) it runs here.
+ */
+export async function runOperation(
+  config: Pick<Config, "databaseUrl" | "dataDir" | "pgliteSharedBuffers">,
+  op: OperationName,
+  args: Record<string, unknown>,
+): Promise<unknown> {
+  const actor = { label: cliActor(), ip: "cli" };
+  if (!config.databaseUrl) {
+    checkDataDir(config.dataDir);
+    const holder = lockHolder(config.dataDir);
+    if (holder) return viaSocket(config.dataDir, holder.pid, op, args, actor.label);
+  }
+  const release = config.databaseUrl ? () => {} : acquireDataDirLock(config.dataDir, op);
+  try {
+    const database = await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      pgliteSharedBuffers: config.pgliteSharedBuffers,
+    });
+    try {
+      await migrate(database);
+      return await OPERATIONS[op](database.db, actor, args);
+    } finally {
+      await database.close();
+    }
+  } finally {
+    release();
+  }
+}
+
+async function viaSocket(dataDir: string, pid: number, op: OperationName, args: Record<string, unknown>, actor: string): Promise<unknown> {
+  const path = adminSocketPath(dataDir);
+  let res: Response;
+  try {
+    res = await fetch(`http://vigil-admin/op/${op}`, {
+      method: "POST",
+      unix: path,
+      body: JSON.stringify({ actor, args }),
+      headers: { "content-type": "application/json" },
+    });
+  } catch (err) {
+    throw new DatabaseError(
+      `the head (pid ${pid}) holds ${dataDir} but its admin socket ${path} does not answer: ${(err as Error).message}`,
+    );
+  }
+  const body = (await res.json().catch(() => ({}))) as { result?: unknown; error?: string };
+  if (res.status === 400) throw new InputError(body.error ?? "refused");
+  if (!res.ok) throw new DatabaseError(`the head refused: ${body.error ?? res.status}`);
+  return body.result;
+}

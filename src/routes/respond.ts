@@ -1,0 +1,24 @@
+// Small response helpers shared by the HTML route groups: a page with a status, a redirect, form fields.
+export async function htmlPage(body: JSX.Element, status = 200): Promise<Response> {
+  return new Response(await body, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
+}
+
+/** 303: after a form POST the browser GETs the new page, so a reload does not post again. */
+export function redirect(location: string): Response {
+  return new Response(null, { status: 303, headers: { location } });
+}
+
+/** A form field as a string ("" when absent or not text): forms are untrusted input of any shape. */
+export function field(body: unknown, name: string): string {
+  if (body && typeof body === "object" && name in body) {
+    const v = (body as Record<string, unknown>)[name];
+    if (typeof v === "string") return v;
+  }
+  return "";
+}
+
+/** Only same-site paths: `next=//evil.example` or `next=https://…` would make the login an open redirect. */
+export function safeNext(raw: string | null | undefined): string {
+  if (!raw || !raw.startsWith("/") || raw.startsWith("//") || raw.startsWith("/\\")) return "/";
+  return raw;
+}
