@@ -48,7 +48,8 @@ export type AuditRow = typeof auditLog.$inferSelect;
 
 /** Newest first; `before` pages back by id. */
 export async function listAudit(db: Db, opts: { limit?: number; before?: number } = {}): Promise<AuditRow[]> {
-  const limit = Math.min(Math.max(opts.limit ?? 100, 1), 1000);
+  const wanted = Number.isFinite(opts.limit) ? Math.floor(opts.limit!) : 100;
+  const limit = Math.min(Math.max(wanted, 1), 1000);
   const q = db.select().from(auditLog);
   const filtered = opts.before ? q.where(lt(auditLog.id, opts.before)) : q;
   return filtered.orderBy(desc(auditLog.id)).limit(limit);

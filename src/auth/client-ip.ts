@@ -9,9 +9,9 @@ export class TrustedProxies {
   constructor(spec: string | readonly string[]) {
     const parts = (typeof spec === "string" ? spec.split(",") : spec).map((s) => s.trim()).filter(Boolean);
     for (const p of parts) {
-      const [addr, bits] = p.split("/");
+      const [addr, bits, extra] = p.split("/");
       const family = isIP(addr ?? "");
-      if (!family) throw new Error(`"${p}" is not an IP address or CIDR range`);
+      if (!family || extra !== undefined) throw new Error(`"${p}" is not an IP address or CIDR range`);
       const type = family === 6 ? "ipv6" : "ipv4";
       if (bits === undefined) this.list.addAddress(addr!, type);
       else {
@@ -66,7 +66,13 @@ export function clientInfo(request: Request, peer: string | null, proxies: Trust
     ip = hop;
     if (!proxies.trusts(hop)) break;
   }
-  const proto = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase();
-  const fwdHost = request.headers.get("x-forwarded-host")?.split(",")[0]?.trim();
+  // Rightmost: the value the nearest (trusted) proxy added; anything left of it may be the client's.
+  const proto = lastItem(request.headers.get("x-forwarded-proto"))?.toLowerCase();
+  const fwdHost = lastItem(request.headers.get("x-forwarded-host"));
   return { ip, secure: proto ? proto === "https" : base.secure, host: fwdHost || base.host };
+}
+
+function lastItem(header: string | null): string | undefined {
+  const v = header?.split(",").at(-1)?.trim();
+  return v ? v : undefined;
 }

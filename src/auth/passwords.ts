@@ -32,14 +32,19 @@ export function dummyPasswordHash(): Promise<string> {
   return dummyHash;
 }
 
-/** 20 characters from a 56-letter alphabet without look-alikes: about 116 bits. */
+/** Letters and digits without look-alikes (no I, O, l, 0, 1): 57 characters. */
+export const PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+
+/** 20 characters of PASSWORD_ALPHABET: about 116 bits. */
 export function generatePassword(): string {
-  const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-  const bytes = randomBytes(40);
+  const n = PASSWORD_ALPHABET.length;
+  const limit = 256 - (256 % n); // bytes at or above this would favour the first letters
   let out = "";
-  for (const b of bytes) {
-    if (b < 224) out += alphabet[b % 56]; // 224 = 4 * 56: no modulo bias
-    if (out.length === 20) break;
+  while (out.length < 20) {
+    for (const b of randomBytes(32)) {
+      if (b < limit) out += PASSWORD_ALPHABET[b % n];
+      if (out.length === 20) break;
+    }
   }
-  return out.length === 20 ? out : generatePassword();
+  return out;
 }

@@ -85,29 +85,32 @@ export async function setRole(db: Db, actor: Actor, name: string, roleRaw: unkno
   const role = checkRole(roleRaw);
   const user = await findUser(db, name);
   if (!user) throw new InputError(`no such user`);
-  if (user.role === "admin" && role !== "admin" && (await countAdmins(db)) <= 1) {
-    throw new InputError(`${user.name} is the last admin; make another admin first`);
-  }
-  const [row] = await db.update(users).set({ role }).where(eq(users.id, user.id)).returning();
+  const row = await db.transaction(async (tx) => {
+    if (user.role === "admin" && role !== "admin") await refuseLastAdmin(tx, user);
+    return (await tx.update(users).set({ role }).where(eq(users.id, user.id)).returning())[0];
+  });
+  if (!row) throw new InputError(`no such user`);
   await audit(db, actor, { action: "user.role", target: user.name, details: { from: user.role, to: role } });
-  return toInfo(row!);
+  return toInfo(row);
 }
 
-async function countAdmins(db: Db): Promise<number> {
-  const r = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(users)
-    .where(eq(users.role, "admin"));
-  return Number(r[0]?.n ?? 0);
+/**
+ * Inside the transaction that demotes or removes `user`: locks the admin rows, so two admins
+ * removing each other at once cannot both pass the check (one waits, then sees the other's change).
+ */
+async function refuseLastAdmin(tx: Parameters<Parameters<Db["transaction"]>[0]>[0], user: UserRow): Promise<void> {
+  const admins = await tx.select({ id: users.id }).from(users).where(eq(users.role, "admin")).for("update");
+  if (admins.length <= 1 && admins.some((a) => a.id === user.id)) {
+    throw new InputError(`${user.name} is the last admin; make another admin first`);
+  }
 }
 
 /** Removes the user; their sessions go with them (foreign key), their tokens are revoked. */
 export async function removeUser(db: Db, actor: Actor, name: string): Promise<void> {
   const user = await findUser(db, name);
   if (!user) throw new InputError(`no such user`);
-  if (user.role === "admin" && (await countAdmins(db)) <= 1)
-    throw new InputError(`${user.name} is the last admin; make another admin first`);
   await db.transaction(async (tx) => {
+    if (user.role === "admin") await refuseLastAdmin(tx, user);
     await tx.execute(sql`update api_tokens set revoked_at = now() where created_by = ${user.id} and revoked_at is null`);
     await tx.delete(users).where(eq(users.id, user.id));
   });

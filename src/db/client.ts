@@ -83,7 +83,14 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
   };
   const started = performance.now();
   if (fresh) log.info("initialising the embedded database (first start only; takes a few seconds)", { dir });
-  const client = await start();
+  let client = await start();
+  if (fresh && !opts.keepAssets) {
+    // The first start runs initdb in the same PGlite instance, which keeps about 10 MiB of its
+    // memory for life (measured: 205 -> 195 MiB idle RSS); reopening the settled directory sheds it.
+    await client.close();
+    Bun.gc(true);
+    client = await start();
+  }
   log.debug("embedded database started", { dir, fresh, ms: Math.round(performance.now() - started) });
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {

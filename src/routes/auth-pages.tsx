@@ -56,7 +56,8 @@ export function authPageRoutes(ctx: HeadContext) {
         const actor = { label: "anonymous", ip: client.ip };
         const shownName = name.length > 200 ? "" : name; // do not echo a 64 KiB field back into the form
 
-        const verdict = ctx.security.limiter.check(name, address);
+        const attempt = ctx.security.limiter.attempt(name, address);
+        const verdict = attempt.verdict;
         if (!verdict.allowed) {
           const minutes = Math.ceil(verdict.retryAfterSeconds / 60);
           const why = verdict.reason === "account" ? "this account" : "your address";
@@ -81,11 +82,10 @@ export function authPageRoutes(ctx: HeadContext) {
         // Verify against a dummy hash for unknown names, so response time does not reveal which names exist.
         const ok = (await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()))) && user !== undefined;
         if (!ok || !user) {
-          ctx.security.limiter.fail(name, address);
           await audit(db, actor, { action: "login.failure", target: name, details: { knownUser: user !== undefined } });
           return htmlPage(<LoginPage next={next} name={shownName} error="Wrong user name or password." />, 401);
         }
-        ctx.security.limiter.succeed(name);
+        attempt.succeeded();
         const { secret } = await createSession(db, user.id, policy, { ip: client.ip, userAgent: request.headers.get("user-agent") });
         await db.update(users).set({ lastLoginAt: new Date() }).where(eq(users.id, user.id));
         await audit(db, { label: `user:${user.name}`, userId: user.id, ip: client.ip }, { action: "login.success", target: user.name });
@@ -114,6 +114,11 @@ export function authPageRoutes(ctx: HeadContext) {
         if (!user) return redirect("/login");
         const current = field(body, "current");
         const next = field(body, "password");
+        // The current password is a password guess like any other: throttled the same way.
+        const attempt = ctx.security.limiter.attempt(user.name, client.ip ?? "unknown");
+        if (!attempt.verdict.allowed) {
+          return htmlPage(<PasswordPage viewer={viewer} error="Too many wrong passwords. Try again later." />, 429);
+        }
         if (!(await verifyPassword(current, user.passwordHash))) {
           await audit(db, actorOf(principal, client.ip), {
             action: "login.failure",
@@ -122,6 +127,7 @@ export function authPageRoutes(ctx: HeadContext) {
           });
           return htmlPage(<PasswordPage viewer={viewer} error="The current password is wrong." />, 400);
         }
+        attempt.succeeded();
         if (next !== field(body, "confirm")) return htmlPage(<PasswordPage viewer={viewer} error="The two new passwords differ." />, 400);
         try {
           await setPassword(db, actorOf(principal, client.ip), user.name, next);
