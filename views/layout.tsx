@@ -30,12 +30,12 @@ export function Layout(props: { title: string; viewer: Viewer | null; children?:
                   <strong>Vigil</strong>
                 </li>
               </ul>
-              {v && (
+              {v ? (
                 <ul>
                   <li>
                     <a href="/">Fleet</a>
                   </li>
-                  {v.role === "admin" && (
+                  {v.role === "admin" ? (
                     <>
                       <li>
                         <a href="/admin/users">Users</a>
@@ -47,6 +47,8 @@ export function Layout(props: { title: string; viewer: Viewer | null; children?:
                         <a href="/admin/audit">Audit</a>
                       </li>
                     </>
+                  ) : (
+                    ""
                   )}
                   <li>
                     <a href="/account/password" class="secondary" title="Change your password" safe>
@@ -61,6 +63,8 @@ export function Layout(props: { title: string; viewer: Viewer | null; children?:
                     </form>
                   </li>
                 </ul>
+              ) : (
+                ""
               )}
             </nav>
           </header>

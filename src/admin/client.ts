@@ -1,9 +1,9 @@
 // Runs an account operation from the command line: on the database directly, or through the running head that holds it.
 import { userInfo } from "node:os";
-import type { Config } from "../config.ts";
 import { checkDataDir } from "../config.ts";
-import { openDatabase, DatabaseError } from "../db/client.ts";
-import { acquireDataDirLock, lockHolder } from "../db/lock.ts";
+import { DatabaseError } from "../db/client.ts";
+import { lockHolder } from "../db/lock.ts";
+import { withDatabase, type DatabaseSettings } from "../db/session.ts";
 import { migrate } from "../db/migrate.ts";
 import { InputError } from "../auth/text.ts";
 import { adminSocketPath } from "./socket.ts";
@@ -22,7 +22,7 @@ function cliActor(): string {
  * through its admin socket; otherwise (or with an external PostgreSQL) it runs here.
  */
 export async function runOperation(
-  config: Pick<Config, "databaseUrl" | "dataDir" | "pgliteSharedBuffers">,
+  config: DatabaseSettings,
   op: OperationName,
   args: Record<string, unknown>,
 ): Promise<unknown> {
@@ -32,22 +32,10 @@ export async function runOperation(
     const holder = lockHolder(config.dataDir);
     if (holder) return viaSocket(config.dataDir, holder.pid, op, args, actor.label);
   }
-  const release = config.databaseUrl ? () => {} : acquireDataDirLock(config.dataDir, op);
-  try {
-    const database = await openDatabase({
-      databaseUrl: config.databaseUrl,
-      dataDir: config.dataDir,
-      pgliteSharedBuffers: config.pgliteSharedBuffers,
-    });
-    try {
-      await migrate(database);
-      return await OPERATIONS[op](database.db, actor, args);
-    } finally {
-      await database.close();
-    }
-  } finally {
-    release();
-  }
+  return withDatabase(config, op, async (database) => {
+    await migrate(database);
+    return OPERATIONS[op](database.db, actor, args);
+  });
 }
 
 async function viaSocket(dataDir: string, pid: number, op: OperationName, args: Record<string, unknown>, actor: string): Promise<unknown> {

@@ -1,7 +1,6 @@
 // `vigil migrate`: apply the embedded SQL migrations and report what was applied.
-import { checkDataDir, parseCommandConfig } from "../config.ts";
-import { openDatabase } from "../db/client.ts";
-import { acquireDataDirLock } from "../db/lock.ts";
+import { parseCommandConfig } from "../config.ts";
+import { withDatabase } from "../db/session.ts";
 import { migrate } from "../db/migrate.ts";
 import { setLogLevel } from "../log.ts";
 import type { Command } from "./command.ts";
@@ -16,30 +15,14 @@ export const migrateCommand: Command = {
   async run(argv) {
     const { config } = parseCommandConfig("migrate", settings, argv);
     setLogLevel(config.logLevel);
-    let release = () => {};
-    if (!config.databaseUrl) {
-      checkDataDir(config.dataDir);
-      release = acquireDataDirLock(config.dataDir, "migrate");
-    }
-    try {
-      const database = await openDatabase({
-        databaseUrl: config.databaseUrl,
-        dataDir: config.dataDir,
-        pgliteSharedBuffers: config.pgliteSharedBuffers,
-      });
-      try {
-        const r = await migrate(database);
-        console.log(
-          r.applied === 0
-            ? `database is up to date (${r.total} migration${r.total === 1 ? "" : "s"}) · ${database.describe}`
-            : `applied ${r.applied} of ${r.total} migrations · ${database.describe}`,
-        );
-      } finally {
-        await database.close();
-      }
-    } finally {
-      release();
-    }
+    await withDatabase(config, "migrate", async (database) => {
+      const r = await migrate(database);
+      console.log(
+        r.applied === 0
+          ? `database is up to date (${r.total} migration${r.total === 1 ? "" : "s"}) · ${database.describe}`
+          : `applied ${r.applied} of ${r.total} migrations · ${database.describe}`,
+      );
+    });
     return 0;
   },
 };

@@ -20,22 +20,25 @@ export function AuditPage(props: { viewer: Viewer; rows: AuditRow[]; nextBefore:
             </tr>
           </thead>
           <tbody>
-            {props.rows.map((r) => (
-              <tr>
-                <td safe>{r.ts.toISOString().slice(0, 19).replace("T", " ")}</td>
-                <td class="text" safe>
-                  {r.actor}
-                </td>
-                <td safe>{r.action}</td>
-                <td class="text" safe>
-                  {r.target ?? ""}
-                </td>
-                <td safe>{r.ip ?? ""}</td>
-                <td class="text">
-                  <code safe>{Object.keys(r.details).length ? JSON.stringify(r.details) : ""}</code>
-                </td>
-              </tr>
-            ))}
+            {props.rows.map((r) => {
+              const details = Object.keys(r.details).length ? JSON.stringify(r.details) : "";
+              return (
+                <tr>
+                  <td safe>{r.ts.toISOString().slice(0, 19).replace("T", " ")}</td>
+                  <td class="text" safe>
+                    {r.actor}
+                  </td>
+                  <td safe>{r.action}</td>
+                  <td class="text" safe>
+                    {r.target ?? ""}
+                  </td>
+                  <td safe>{r.ip ?? ""}</td>
+                  <td class="text">
+                    <code safe>{details}</code>
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       </figure>

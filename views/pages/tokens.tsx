@@ -16,7 +16,7 @@ export function TokensPage(props: {
       <h1>API tokens</h1>
       <Notice kind="error" text={props.error} />
       <Notice kind="ok" text={props.notice} />
-      {props.created && (
+      {props.created ? (
         <article class="notice notice-ok">
           <p safe>{`Token ${props.created.name}, shown once; copy it now:`}</p>
           <p class="secret" safe>
@@ -26,6 +26,8 @@ export function TokensPage(props: {
             Use it as <code>curl -H "Authorization: Bearer TOKEN" http://HEAD:8480/api/v1/workers</code>
           </p>
         </article>
+      ) : (
+        ""
       )}
       <figure>
         <table class="list striped">
@@ -41,29 +43,33 @@ export function TokensPage(props: {
             </tr>
           </thead>
           <tbody>
-            {props.tokens.map((t) => (
-              <tr>
-                <td class="text" safe>
-                  {t.name}
-                </td>
-                <td>{t.role}</td>
-                <td>
-                  <code safe>{`${t.prefix}…`}</code>
-                </td>
-                <td>{t.status}</td>
-                <td safe>{t.expiresAt ? t.expiresAt.slice(0, 16).replace("T", " ") : "never"}</td>
-                <td safe>{t.lastUsedAt ? `${formatAgo(t.lastUsedAt)} from ${t.lastUsedIp ?? "?"}` : "never"}</td>
-                <td>
-                  {t.status === "active" && (
-                    <form method="post" action={`/admin/tokens/${t.id}/revoke`} class="inline">
-                      <button type="submit" class="outline contrast">
-                        Revoke
-                      </button>
-                    </form>
-                  )}
-                </td>
-              </tr>
-            ))}
+            {props.tokens.map((t) => {
+              const expires = t.expiresAt ? t.expiresAt.slice(0, 16).replace("T", " ") : "never";
+              const lastUsed = t.lastUsedAt ? `${formatAgo(t.lastUsedAt)} from ${t.lastUsedIp ?? "?"}` : "never";
+              return (
+                <tr>
+                  <td class="text" safe>
+                    {t.name}
+                  </td>
+                  <td>{t.role}</td>
+                  <td>
+                    <code safe>{`${t.prefix}…`}</code>
+                  </td>
+                  <td>{t.status}</td>
+                  <td safe>{expires}</td>
+                  <td safe>{lastUsed}</td>
+                  <td>
+                    {t.status === "active" && (
+                      <form method="post" action={`/admin/tokens/${t.id}/revoke`} class="inline">
+                        <button type="submit" class="outline contrast">
+                          Revoke
+                        </button>
+                      </form>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       </figure>

@@ -17,13 +17,15 @@ export function UsersPage(props: {
       <h1>Users</h1>
       <Notice kind="error" text={props.error} />
       <Notice kind="ok" text={props.notice} />
-      {props.secret && (
+      {props.secret ? (
         <article class="notice notice-ok">
           <p safe>{`Password for ${props.secret.user}, shown once; hand it over safely:`}</p>
           <p class="secret" safe>
             {props.secret.password}
           </p>
         </article>
+      ) : (
+        ""
       )}
       <figure>
         <table class="list striped">
