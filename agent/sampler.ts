@@ -1,11 +1,19 @@
-// Builds wire samples from the collectors: one per interval, numbered by a per-agent sequence.
+// Builds wire samples from the collectors: host and GPU read together, one sample per interval, numbered by a per-agent sequence.
 import type { Sample } from "../src/protocol/sample.ts";
-import { createHostCollector } from "./collectors/host/index.ts";
 import type { Logger } from "../src/log.ts";
+import { createHostCollector } from "./collectors/host/index.ts";
+import { GpuCollector } from "./collectors/gpu/chain.ts";
 
 export interface SamplerOptions {
   procRoot?: string;
   sysRoot?: string;
+  /** VIGIL_NVML_LIB and VIGIL_NVIDIA_SMI: where the GPU sources are, when not in the usual places. */
+  nvmlLib?: string;
+  nvidiaSmi?: string;
+  /** VIGIL_NET_INCLUDE / VIGIL_NET_EXCLUDE: interface patterns; VIGIL_DOCKER_DIR: the Docker data root. */
+  netInclude?: readonly string[];
+  netExclude?: readonly string[];
+  dockerDir?: string;
   /** First sequence number (a restarted agent continues from its spool's last one). */
   startSeq?: number;
   log?: Logger;
@@ -15,13 +23,19 @@ export interface Sampler {
   /** Takes a reading for the rate fields (CPU %, I/O) to have a previous value to compare with. */
   prime(): Promise<void>;
   next(): Promise<Sample>;
+  /** Releases NVML (nvmlShutdown) and stops the host's slow loops. */
+  close(): void;
 }
 
-/** Why GPU fields are empty until the NVML and nvidia-smi collectors are built. */
-const NO_GPU_SOURCE = "no GPU collector in this build";
-
 export function createSampler(opts: SamplerOptions = {}): Sampler {
-  const host = createHostCollector({ procRoot: opts.procRoot, sysRoot: opts.sysRoot });
+  const host = createHostCollector({
+    procRoot: opts.procRoot,
+    sysRoot: opts.sysRoot,
+    netInclude: opts.netInclude ? [...opts.netInclude] : undefined,
+    netExclude: opts.netExclude ? [...opts.netExclude] : undefined,
+    dockerDir: opts.dockerDir,
+  });
+  const gpu = new GpuCollector({ nvmlLib: opts.nvmlLib, nvidiaSmi: opts.nvidiaSmi, procRoot: opts.procRoot, log: opts.log });
   let seq = opts.startSeq ?? 0;
   const reported = new Set<string>();
   return {
@@ -30,7 +44,7 @@ export function createSampler(opts: SamplerOptions = {}): Sampler {
     },
     async next() {
       const ts = new Date().toISOString();
-      const { vitals, timings } = await host.collect();
+      const [{ vitals, timings }, sweep] = await Promise.all([host.collect(), gpu.collect()]);
       for (const t of timings) {
         // Say once per collector that it fails, not every second.
         if (!t.ok && !reported.has(t.name)) {
@@ -38,7 +52,19 @@ export function createSampler(opts: SamplerOptions = {}): Sampler {
           opts.log?.warn("host collector failed; its fields are null", { collector: t.name, error: t.error });
         } else if (t.ok) reported.delete(t.name);
       }
-      return { seq: seq++, ts, host: vitals, gpus: [], gpuSource: "none", gpuError: NO_GPU_SOURCE };
+      return {
+        seq: seq++,
+        ts,
+        host: vitals,
+        gpus: sweep.gpus,
+        gpuSource: sweep.gpuSource,
+        ...(sweep.gpuError ? { gpuError: sweep.gpuError } : {}),
+        ...(sweep.gpuNotice ? { gpuNotice: sweep.gpuNotice } : {}),
+      };
+    },
+    close() {
+      gpu.close();
+      host.close();
     },
   };
 }

@@ -62,7 +62,10 @@ const add = (what: string, value: string) => {
   console.error(`${what}: ${value}`);
 };
 
-add("binary size (dist/vigil)", `${mib(statSync(BINARY).size).toFixed(1)} MiB (bare Bun baseline ${mib(statSync(baselineBin).size).toFixed(1)} MiB)`);
+add(
+  "binary size (dist/vigil)",
+  `${mib(statSync(BINARY).size).toFixed(1)} MiB (bare Bun baseline ${mib(statSync(baselineBin).size).toFixed(1)} MiB)`,
+);
 
 const base: number[] = [];
 const cold: number[] = [];
@@ -75,18 +78,29 @@ for (let i = 0; i < RUNS; i++) {
 
   const dataDir = join(work, `data-${i}`);
   port = freePort();
-  const c = await timeToReady([BINARY, "serve", "--listen", `127.0.0.1:${port}`], { VIGIL_DATA_DIR: dataDir }, `http://127.0.0.1:${port}/healthz`);
+  const c = await timeToReady(
+    [BINARY, "serve", "--listen", `127.0.0.1:${port}`],
+    { VIGIL_DATA_DIR: dataDir },
+    `http://127.0.0.1:${port}/healthz`,
+  );
   cold.push(c.ms);
   await stop(c.proc);
   port = freePort();
-  const w = await timeToReady([BINARY, "serve", "--listen", `127.0.0.1:${port}`], { VIGIL_DATA_DIR: dataDir }, `http://127.0.0.1:${port}/healthz`);
+  const w = await timeToReady(
+    [BINARY, "serve", "--listen", `127.0.0.1:${port}`],
+    { VIGIL_DATA_DIR: dataDir },
+    `http://127.0.0.1:${port}/healthz`,
+  );
   warm.push(w.ms);
   await stop(w.proc);
   rmSync(dataDir, { recursive: true, force: true });
 }
 add(`time to first 200, bare Bun baseline (median of ${RUNS})`, `${median(base).toFixed(0)} ms`);
 add(`time to first /healthz 200, PGlite, first start incl. initdb (median of ${RUNS})`, `${median(cold).toFixed(0)} ms`);
-add(`time to first /healthz 200, PGlite, existing data dir (median of ${RUNS})`, `${median(warm).toFixed(0)} ms (${(median(warm) / median(base)).toFixed(0)}x baseline)`);
+add(
+  `time to first /healthz 200, PGlite, existing data dir (median of ${RUNS})`,
+  `${median(warm).toFixed(0)} ms (${(median(warm) / median(base)).toFixed(0)}x baseline)`,
+);
 
 async function idleRss(label: string, env: Record<string, string>) {
   const port = freePort();
@@ -98,7 +112,10 @@ async function idleRss(label: string, env: Record<string, string>) {
     samples.push(rssBytes(r.proc.pid));
   }
   await stop(r.proc);
-  add(`idle RSS of vigil serve on ${label} after ${IDLE_SECONDS} s (local agent sampling every 1 s)`, `${mib(samples.at(-1)!).toFixed(0)} MiB (peak ${mib(Math.max(...samples)).toFixed(0)} MiB)`);
+  add(
+    `idle RSS of vigil serve on ${label} after ${IDLE_SECONDS} s (local agent sampling every 1 s)`,
+    `${mib(samples.at(-1)!).toFixed(0)} MiB (peak ${mib(Math.max(...samples)).toFixed(0)} MiB)`,
+  );
 }
 
 const basePort = freePort();
@@ -117,6 +134,8 @@ try {
 }
 
 rmSync(work, { recursive: true, force: true });
-console.log(`\nMachine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Bun ${Bun.version}, ${new Date().toISOString().slice(0, 10)}\n`);
+console.log(
+  `\nMachine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Bun ${Bun.version}, ${new Date().toISOString().slice(0, 10)}\n`,
+);
 console.log("| measure | value |\n|---|---|");
 for (const r of results) console.log(`| ${r.what} | ${r.value} |`);

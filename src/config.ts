@@ -29,6 +29,11 @@ export interface Config {
   logLevel: LogLevel;
   procRoot: string;
   sysRoot: string;
+  nvmlLib: string | undefined;
+  nvidiaSmi: string | undefined;
+  netInclude: readonly string[] | undefined;
+  netExclude: readonly string[] | undefined;
+  dockerDir: string | undefined;
   pgliteSharedBuffers: string;
   workerName: string;
   head: string | undefined;
@@ -179,6 +184,17 @@ function parseProxies(raw: string, label: string): readonly string[] {
   return Object.freeze(parts);
 }
 
+function parsePatterns(raw: string, label: string): readonly string[] | undefined {
+  const parts = raw
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
+  for (const p of parts)
+    if (!/^[A-Za-z0-9_.:@*?-]+$/.test(p))
+      throw new ConfigError(`${label}: "${p}" is not an interface name or pattern (letters, digits, - _ . : @ and * ?)`);
+  return parts.length ? Object.freeze(parts) : undefined;
+}
+
 function parseSize(raw: string, label: string): string {
   if (!/^\d+(kB|MB|GB)$/.test(raw.trim())) throw new ConfigError(`${label}="${raw}": expected a size such as 16MB`);
   return raw.trim();
@@ -246,6 +262,36 @@ export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
     default: "/sys",
     help: "where the host collectors read /sys",
     parse: (raw) => resolve(raw),
+  },
+  nvmlLib: {
+    key: "nvmlLib",
+    env: "VIGIL_NVML_LIB",
+    help: "path of libnvidia-ml (default: the system's libnvidia-ml.so.1)",
+    parse: (raw) => (raw === "" ? undefined : resolve(raw)),
+  },
+  nvidiaSmi: {
+    key: "nvidiaSmi",
+    env: "VIGIL_NVIDIA_SMI",
+    help: "path of nvidia-smi, the fallback when NVML cannot load (default: found on PATH)",
+    parse: (raw) => (raw === "" ? undefined : raw),
+  },
+  netInclude: {
+    key: "netInclude",
+    env: "VIGIL_NET_INCLUDE",
+    help: "network interfaces to count, comma-separated patterns like eth*,ib* (default: physical NICs)",
+    parse: parsePatterns,
+  },
+  netExclude: {
+    key: "netExclude",
+    env: "VIGIL_NET_EXCLUDE",
+    help: "network interfaces never to count, comma-separated patterns",
+    parse: parsePatterns,
+  },
+  dockerDir: {
+    key: "dockerDir",
+    env: "VIGIL_DOCKER_DIR",
+    help: "Docker data directory to size every 5 minutes (default: data-root of /etc/docker/daemon.json, else /var/lib/docker)",
+    parse: (raw) => (raw === "" ? undefined : resolve(raw)),
   },
   pgliteSharedBuffers: {
     key: "pgliteSharedBuffers",

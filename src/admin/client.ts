@@ -21,11 +21,7 @@ function cliActor(): string {
  * PGlite belongs to one process: while a head holds the data directory the operation goes
  * through its admin socket; otherwise (or with an external PostgreSQL) it runs here.
  */
-export async function runOperation(
-  config: DatabaseSettings,
-  op: OperationName,
-  args: Record<string, unknown>,
-): Promise<unknown> {
+export async function runOperation(config: DatabaseSettings, op: OperationName, args: Record<string, unknown>): Promise<unknown> {
   const actor = { label: cliActor(), ip: "cli" };
   if (!config.databaseUrl) {
     checkDataDir(config.dataDir);

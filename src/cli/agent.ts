@@ -4,7 +4,22 @@ import { createSampler } from "../../agent/sampler.ts";
 import { log, setLogLevel } from "../log.ts";
 import type { Command } from "./command.ts";
 
-const settings = ["head", "token", "once", "json", "interval", "workerName", "logLevel", "procRoot", "sysRoot"] as const;
+const settings = [
+  "head",
+  "token",
+  "once",
+  "json",
+  "interval",
+  "workerName",
+  "logLevel",
+  "procRoot",
+  "sysRoot",
+  "nvmlLib",
+  "nvidiaSmi",
+  "netInclude",
+  "netExclude",
+  "dockerDir",
+] as const;
 
 export const agentCommand: Command = {
   name: "agent",
@@ -22,12 +37,13 @@ export const agentCommand: Command = {
       throw new ConfigError("agent: pushing to a head (--head/--token) is not available in this version; use --once --json or --json");
     }
     if (!config.json) throw new ConfigError("agent: say --json (with --once for a single sample); see 'vigil agent --help'");
-    const sampler = createSampler({ procRoot: config.procRoot, sysRoot: config.sysRoot, log });
+    const sampler = createSampler({ ...config, log });
     await sampler.prime();
     // Rates (CPU %, I/O) need two readings; a short gap gives --once real numbers.
     await Bun.sleep(config.once ? 250 : config.interval * 1000);
     if (config.once) {
       process.stdout.write(JSON.stringify(await sampler.next(), null, 2) + "\n");
+      sampler.close();
       return 0;
     }
     let stop = false;
@@ -38,6 +54,7 @@ export const agentCommand: Command = {
       process.stdout.write(JSON.stringify(await sampler.next()) + "\n");
       await Bun.sleep(Math.max(0, config.interval * 1000 - (Date.now() - started)));
     }
+    sampler.close();
     return 0;
   },
 };

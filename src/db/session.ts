@@ -12,7 +12,11 @@ export async function withDatabase<T>(config: DatabaseSettings, command: string,
     release = acquireDataDirLock(config.dataDir, command);
   }
   try {
-    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgliteSharedBuffers: config.pgliteSharedBuffers });
+    const database = await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      pgliteSharedBuffers: config.pgliteSharedBuffers,
+    });
     try {
       return await fn(database);
     } finally {

@@ -23,6 +23,11 @@ export const HEAD_SETTINGS = [
   "pgliteSharedBuffers",
   "procRoot",
   "sysRoot",
+  "nvmlLib",
+  "nvidiaSmi",
+  "netInclude",
+  "netExclude",
+  "dockerDir",
 ] as const;
 
 export type HeadConfig = Readonly<Pick<Config, (typeof HEAD_SETTINGS)[number]>>;

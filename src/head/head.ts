@@ -81,7 +81,8 @@ export async function startHead(config: HeadConfig): Promise<RunningHead> {
 
     let agent: LocalAgent | undefined;
     if (config.localAgent) {
-      const sampler = createSampler({ procRoot: config.procRoot, sysRoot: config.sysRoot, log: log.child({ component: "local-agent" }) });
+      const sampler = createSampler({ ...config, log: log.child({ component: "local-agent" }) });
+      cleanups.push(() => sampler.close());
       const id = await upsertWorker(database.db, {
         name: config.workerName,
         kind: "local",

@@ -1,15 +1,38 @@
 // The one entry for samples, from the in-process agent and (later) remote agents alike: validate, cache, queue for the writer.
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { gpus } from "../db/schema/index.ts";
+import { gpus, workers } from "../db/schema/index.ts";
 import { checkSample, type Sample } from "../protocol/sample.ts";
 import type { LatestCache } from "./latest.ts";
-import { gpuRow, hostRow } from "./rows.ts";
+import { gpuRow, hostRow, staticInfoOf } from "./rows.ts";
 import type { BatchedWriter } from "./writer.ts";
 
 export interface IngestWorker {
   id: number;
   name: string;
+}
+
+/** The GPU's identity and static facts as stored in `gpus` (refreshed when the agent restarts and re-registers). */
+function gpuStatic(workerId: number, g: Sample["gpus"][number]) {
+  const round = (v: number | null | undefined) => (v === null || v === undefined ? null : Math.round(v));
+  return {
+    workerId,
+    uuid: g.uuid,
+    index: g.index,
+    name: g.name,
+    memoryTotalMiB: round(g.memoryTotal),
+    driverVersion: g.driverVersion,
+    cudaVersion: g.cudaVersion,
+    pciBusId: g.pciBusId ?? null,
+    serial: g.serial ?? null,
+    computeCapability: g.computeCapability ?? null,
+    migMode: g.migMode ?? null,
+    powerLimitDefaultW: g.powerLimitDefault ?? null,
+    maxSmClockMHz: round(g.maxSmClock),
+    maxMemoryClockMHz: round(g.maxMemoryClock),
+    maxGraphicsClockMHz: round(g.maxGraphicsClock),
+    lastSeenAt: new Date(),
+  };
 }
 
 export class SampleRejected extends Error {
@@ -25,6 +48,8 @@ const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 export class Ingestor {
   /** GPU row ids by `${workerId}/${uuid}`; a GPU is registered once, then only looked up here. */
   private gpuIds = new Map<string, Promise<number>>();
+  /** The static host facts last written to workers.info, per worker: written again only on change. */
+  private infoWritten = new Map<number, string>();
   readonly stats = { accepted: 0, rejected: 0 };
   private listeners: ((entry: { workerId: number; sample: Sample }) => void)[] = [];
 
@@ -64,6 +89,7 @@ export class Ingestor {
       const gpuId = await this.gpuId(worker.id, g);
       gpuRows.push(gpuRow(gpuId, worker.id, ts, g));
     }
+    await this.recordStaticInfo(worker.id, sample);
     this.stats.accepted++;
     this.latest.update({ workerId: worker.id, workerName: worker.name, receivedAt: new Date(), sample });
     for (const fn of this.listeners) fn({ workerId: worker.id, sample });
@@ -74,6 +100,18 @@ export class Ingestor {
       host: hostRow(worker.id, ts, sample.seq, sample.host, sample.gpuSource, sample.gpuError),
       gpus: gpuRows,
     });
+  }
+
+  private async recordStaticInfo(workerId: number, sample: Sample): Promise<void> {
+    const info = staticInfoOf(sample.host);
+    const key = JSON.stringify(info);
+    if (this.infoWritten.get(workerId) === key) return;
+    // Merged into what is there: workers.info also holds facts other parts record.
+    await this.db
+      .update(workers)
+      .set({ info: sql`${workers.info} || ${key}::jsonb` })
+      .where(eq(workers.id, workerId));
+    this.infoWritten.set(workerId, key);
   }
 
   private gpuId(workerId: number, g: Sample["gpus"][number]): Promise<number> {
@@ -89,30 +127,12 @@ export class Ingestor {
   }
 
   private async registerGpu(workerId: number, g: Sample["gpus"][number]): Promise<number> {
-    const values = {
-      workerId,
-      index: g.index,
-      uuid: g.uuid,
-      name: g.name,
-      memoryTotalMiB: g.memoryTotal === null ? null : Math.round(g.memoryTotal),
-      driverVersion: g.driverVersion,
-      cudaVersion: g.cudaVersion,
-      lastSeenAt: new Date(),
-    };
+    const values = gpuStatic(workerId, g);
+    const { workerId: _w, uuid: _u, ...details } = values;
     await this.db
       .insert(gpus)
       .values(values)
-      .onConflictDoUpdate({
-        target: [gpus.workerId, gpus.uuid],
-        set: {
-          index: values.index,
-          name: values.name,
-          memoryTotalMiB: values.memoryTotalMiB,
-          driverVersion: values.driverVersion,
-          cudaVersion: values.cudaVersion,
-          lastSeenAt: values.lastSeenAt,
-        },
-      });
+      .onConflictDoUpdate({ target: [gpus.workerId, gpus.uuid], set: details });
     const row = await this.db
       .select({ id: gpus.id })
       .from(gpus)

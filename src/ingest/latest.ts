@@ -61,7 +61,7 @@ export class LatestCache {
         workerId: worker.id,
         workerName: worker.name,
         receivedAt: host.ts,
-        sample: sampleFromRows(worker.hostname ?? worker.name, host, gpuRows),
+        sample: sampleFromRows(worker, host, gpuRows),
       });
     }
     return latest.length;

@@ -1,6 +1,6 @@
 // Converts between the wire sample and table rows, both ways (rows back to a sample rebuild the latest-state cache).
 import type { GpuVitals, HostVitals, Sample } from "../protocol/sample.ts";
-import type { gpuSamples, hostSamples } from "../db/schema/index.ts";
+import type { gpuSamples, gpus, hostSamples, workers } from "../db/schema/index.ts";
 
 export type HostSampleRow = typeof hostSamples.$inferInsert;
 export type GpuSampleRow = typeof gpuSamples.$inferInsert;
@@ -34,6 +34,9 @@ export function hostRow(
     netRxBps: h.netRxBps,
     netTxBps: h.netTxBps,
     disks: h.disks,
+    cpuPerCore: h.cpuPerCore ?? null,
+    cpuTemperature: h.cpuTemperature ?? null,
+    dockerDataBytes: round(h.dockerDataBytes),
     gpuSource,
     gpuError: gpuError ?? null,
   };
@@ -63,26 +66,39 @@ export function gpuRow(gpuId: number, workerId: number, ts: Date, g: GpuVitals):
     eccCorrected: round(g.eccCorrected),
     eccUncorrected: round(g.eccUncorrected),
     processes: g.processes,
+    memoryTemperature: round(g.memoryTemperature),
+    graphicsClockMHz: round(g.graphicsClock),
+    fanSpeeds: g.fanSpeeds ? g.fanSpeeds.map((f) => Math.round(f)) : null,
+    pcieLinkGen: round(g.pcieLinkGen),
+    pcieLinkWidth: round(g.pcieLinkWidth),
+    lost: g.lost ?? false,
   };
 }
 
 type HostSelect = typeof hostSamples.$inferSelect;
 type GpuSelect = typeof gpuSamples.$inferSelect;
-interface GpuStatic {
-  index: number;
-  uuid: string;
-  name: string;
-  driverVersion: string | null;
-  cudaVersion: string | null;
+type GpuStatic = typeof gpus.$inferSelect;
+
+/** What a worker reports about itself that does not change per sample (kept in workers.info). */
+export interface WorkerStaticInfo {
+  cpuModel: string | null;
+  cpuCores: number | null;
+  os: string | null;
+  kernel: string | null;
+}
+
+export function staticInfoOf(h: HostVitals): WorkerStaticInfo {
+  return { cpuModel: h.cpuModel ?? null, cpuCores: h.cpuCores ?? null, os: h.os ?? null, kernel: h.kernel ?? null };
 }
 
 /** Rebuilds a wire sample from stored rows (the host row and the GPU rows of the same instant). */
-export function sampleFromRows(hostname: string, h: HostSelect, gpus: { row: GpuSelect; gpu: GpuStatic }[]): Sample {
+export function sampleFromRows(worker: typeof workers.$inferSelect, h: HostSelect, gpuRows: { row: GpuSelect; gpu: GpuStatic }[]): Sample {
+  const info = worker.info as Partial<WorkerStaticInfo>;
   return {
     seq: h.seq,
     ts: h.ts.toISOString(),
     host: {
-      hostname,
+      hostname: worker.hostname ?? worker.name,
       cpuPercent: h.cpuPercent,
       load: h.load1 === null || h.load5 === null || h.load15 === null ? null : [h.load1, h.load5, h.load15],
       memoryUsed: h.memoryUsed,
@@ -95,8 +111,15 @@ export function sampleFromRows(hostname: string, h: HostSelect, gpus: { row: Gpu
       diskWriteBps: h.diskWriteBps,
       netRxBps: h.netRxBps,
       netTxBps: h.netTxBps,
+      cpuPerCore: h.cpuPerCore,
+      cpuTemperature: h.cpuTemperature,
+      cpuModel: info.cpuModel ?? null,
+      cpuCores: info.cpuCores ?? null,
+      os: info.os ?? null,
+      kernel: info.kernel ?? null,
+      dockerDataBytes: h.dockerDataBytes,
     },
-    gpus: gpus
+    gpus: gpuRows
       .sort((a, b) => a.gpu.index - b.gpu.index)
       .map(({ row: r, gpu }) => ({
         index: gpu.index,
@@ -124,6 +147,20 @@ export function sampleFromRows(hostname: string, h: HostSelect, gpus: { row: Gpu
         eccCorrected: r.eccCorrected,
         eccUncorrected: r.eccUncorrected,
         processes: (r.processes ?? []) as Sample["gpus"][number]["processes"],
+        lost: r.lost,
+        pciBusId: gpu.pciBusId,
+        serial: gpu.serial,
+        computeCapability: gpu.computeCapability,
+        migMode: gpu.migMode,
+        powerLimitDefault: gpu.powerLimitDefaultW,
+        memoryTemperature: r.memoryTemperature,
+        fanSpeeds: r.fanSpeeds,
+        graphicsClock: r.graphicsClockMHz,
+        maxSmClock: gpu.maxSmClockMHz,
+        maxMemoryClock: gpu.maxMemoryClockMHz,
+        maxGraphicsClock: gpu.maxGraphicsClockMHz,
+        pcieLinkGen: r.pcieLinkGen,
+        pcieLinkWidth: r.pcieLinkWidth,
       })),
     gpuSource: (h.gpuSource as Sample["gpuSource"]) ?? "none",
     ...(h.gpuError ? { gpuError: h.gpuError } : {}),

@@ -29,6 +29,15 @@ export const HostSchema = T.Object({
   diskWriteBps: num(),
   netRxBps: num(),
   netTxBps: num(),
+  // Added with the full host collectors; optional so that scripts posting the design card's
+  // original sample stay valid. Vigil's own agent always sends them (null where unknown).
+  cpuPerCore: T.Optional(T.Union([T.Array(T.Number(), { maxItems: 4096 }), T.Null()])), // % per logical CPU
+  cpuTemperature: T.Optional(num()), // °C, hottest CPU package/die sensor in hwmon
+  cpuModel: T.Optional(T.Union([text(256), T.Null()])),
+  cpuCores: T.Optional(int()), // logical CPUs
+  os: T.Optional(T.Union([text(256), T.Null()])), // PRETTY_NAME of os-release
+  kernel: T.Optional(T.Union([text(256), T.Null()])),
+  dockerDataBytes: T.Optional(num()), // size of the Docker data directory, refreshed every 5 min
 });
 
 export const GpuProcessSchema = T.Object({
@@ -37,6 +46,7 @@ export const GpuProcessSchema = T.Object({
   user: T.Union([text(256), T.Null()]),
   usedMemoryMiB: num(),
   container: T.Union([text(256), T.Null()]),
+  type: T.Optional(T.Union([T.Literal("compute"), T.Literal("graphics"), T.Literal("both")])),
 });
 
 export const GpuSchema = T.Object({
@@ -65,6 +75,21 @@ export const GpuSchema = T.Object({
   eccCorrected: num(),
   eccUncorrected: num(),
   processes: T.Array(GpuProcessSchema, { maxItems: 4096 }),
+  // Added with the NVML collector (optional for the same reason as the host's additions).
+  lost: T.Optional(T.Boolean()), // NVML_ERROR_GPU_IS_LOST: fell off the bus; other fields null
+  pciBusId: T.Optional(T.Union([text(64), T.Null()])),
+  serial: T.Optional(T.Union([text(64), T.Null()])),
+  computeCapability: T.Optional(T.Union([text(16), T.Null()])), // "9.0"
+  migMode: T.Optional(T.Union([T.Boolean(), T.Null()])), // current MIG mode enabled
+  powerLimitDefault: T.Optional(num()), // W
+  memoryTemperature: T.Optional(num()), // °C (HBM)
+  fanSpeeds: T.Optional(T.Union([T.Array(T.Number(), { maxItems: 64 }), T.Null()])), // % per fan
+  graphicsClock: T.Optional(num()), // MHz
+  maxSmClock: T.Optional(num()),
+  maxMemoryClock: T.Optional(num()),
+  maxGraphicsClock: T.Optional(num()),
+  pcieLinkGen: T.Optional(int()),
+  pcieLinkWidth: T.Optional(int()),
 });
 
 export const SampleSchema = T.Object({
@@ -74,6 +99,8 @@ export const SampleSchema = T.Object({
   gpus: T.Array(GpuSchema, { maxItems: 64 }),
   gpuSource: T.Union([T.Literal("nvml"), T.Literal("nvidia-smi"), T.Literal("none")]),
   gpuError: T.Optional(text(1024)),
+  /** Set when the GPU set changed since the last sample (hot-plug, a GPU lost), in one line. */
+  gpuNotice: T.Optional(text(1024)),
 });
 
 export type Disk = Static<typeof DiskSchema>;

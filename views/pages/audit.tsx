@@ -33,9 +33,7 @@ export function AuditPage(props: { viewer: Viewer; rows: AuditRow[]; nextBefore:
                     {r.target ?? ""}
                   </td>
                   <td safe>{r.ip ?? ""}</td>
-                  <td class="text">
-                    <code safe>{details}</code>
-                  </td>
+                  <td class="text">{details ? <code safe>{details}</code> : ""}</td>
                 </tr>
               );
             })}

@@ -59,7 +59,7 @@ export function UsersPage(props: {
                   </form>
                 </td>
                 <td safe>{formatAgo(u.lastLoginAt)}</td>
-                <td>
+                <td class="actions">
                   <form method="post" action={`/admin/users/${u.id}/password`} class="inline">
                     <button type="submit" class="outline secondary">
                       Reset password

@@ -1,5 +1,6 @@
 // The contract every host collector meets, and the file reading they share.
 import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { HostVitals } from "../../../src/protocol/sample.ts";
 
 /** Where the kernel's files are: "/proc" and "/sys" on a host, a fixture tree in tests, a bind mount in a container. */
@@ -8,12 +9,32 @@ export type HostRoots = { readonly procRoot: string; readonly sysRoot: string };
 export type CollectContext = HostRoots & {
   /** Monotonic milliseconds; rate collectors read it right after their file so the interval matches the counters. */
   readonly now: () => number;
+  /** Interface patterns ("eth*", "ib?") the operator chose; see network.ts. */
+  readonly netInclude?: readonly string[];
+  readonly netExclude?: readonly string[];
+  /** The Docker data directory to measure, instead of the one found under the host root; see docker.ts. */
+  readonly dockerDir?: string;
+  readonly dockerIntervalMs?: number;
 };
 
 export interface Collector {
   readonly name: string;
-  /** Returns only the fields this collector owns; throwing leaves them at their "unknown" values. */
+  /**
+   * Returns only the fields this collector owns; throwing leaves them at their "unknown" values.
+   * Never waits on anything slow: a collector whose source is slow measures in the background.
+   */
   collect(ctx: CollectContext): Partial<HostVitals>;
+  /** Stops background work (timers, child processes); only collectors that start any have it. */
+  close?(): void;
+}
+
+/**
+ * The host's filesystem root as seen through the proc root: "/" for "/proc", "/host" for a
+ * container's "/host/proc" bind mount, "test/fixtures" for the fixture tree. Files outside /proc
+ * and /sys (os-release, the Docker data directory) are read under it.
+ */
+export function hostRoot(procRoot: string): string {
+  return dirname(procRoot);
 }
 
 /**

@@ -1,4 +1,12 @@
 // Network receive and transmit throughput in bytes per second, from /proc/net/dev.
+//
+// Which interfaces count, in order:
+// 1. `netInclude` patterns, when the operator gives any: exactly the interfaces they match.
+// 2. Otherwise the interfaces sysfs shows backed by hardware (/sys/class/net/<name>/device).
+// 3. Otherwise (no sysfs, or a network namespace without hardware, as in a container) every
+//    interface except the virtual kinds in DEFAULT_EXCLUDE: loopback, container and VM plumbing.
+// `netExclude` patterns then remove interfaces from whichever set that gave. Patterns are globs on
+// the whole name: "*" any run of characters, "?" one character ("eth*", "ib?", "enp65s0f1").
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { counter, parseError, readKernelFile, type Collector } from "./collector.ts";
@@ -29,15 +37,72 @@ export function parseNetDev(text: string): Map<string, [number, number]> {
 }
 
 /**
- * The interfaces whose traffic is the host's own. When sysfs names the ones backed by hardware
- * (a "device" link in /sys/class/net/<name>/), only those count: a container's traffic also
- * crosses its veth pair and the docker bridge, and bonds and VLANs repeat their members' bytes,
- * so summing every interface would count the same bytes two or three times. Without that
- * knowledge (no sysfs, or no hardware interface in this namespace) all but loopback count.
+ * Interfaces that only carry traffic some other interface also counts, or none of the host's own:
+ * loopback, bridges and veth pairs of Docker, libvirt and Kubernetes CNIs, overlay tunnels, and
+ * bonds (their member NICs already count the bytes). Used only when sysfs cannot tell.
  */
-export function hostInterfaces(interfaces: ReadonlyMap<string, [number, number]>, hardware: ReadonlySet<string> | null): DeviceCounters {
-  const useHardware = hardware !== null && [...interfaces.keys()].some((name) => hardware.has(name));
-  return new Map([...interfaces].filter(([name]) => (useHardware ? hardware.has(name) : name !== "lo")));
+export const DEFAULT_EXCLUDE: readonly string[] = [
+  "lo",
+  "docker*",
+  "veth*",
+  "br-*",
+  "virbr*",
+  "vnet*",
+  "cni*",
+  "flannel*",
+  "cali*",
+  "cilium*",
+  "lxc*",
+  "weave*",
+  "kube-ipvs*",
+  "nodelocaldns",
+  "vxlan*",
+  "tun*",
+  "tap*",
+  "ifb*",
+  "dummy*",
+  "bond*",
+];
+
+export type InterfaceFilter = { readonly include?: readonly string[]; readonly exclude?: readonly string[] };
+
+/** One test for a list of globs: "*" is any run of characters, "?" one; the whole name must match. */
+export function globMatcher(patterns: readonly string[]): (name: string) => boolean {
+  const sources = patterns
+    .filter((p) => p !== "")
+    .map((p) =>
+      p
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, "."),
+    );
+  if (sources.length === 0) return () => false;
+  const regex = new RegExp(`^(?:${sources.join("|")})$`);
+  return (name) => regex.test(name);
+}
+
+/**
+ * The interfaces whose traffic is the host's own (the order of rules is in the header). Hardware
+ * wins over name patterns where sysfs knows it: a container's traffic also crosses its veth pair
+ * and the docker bridge, and bonds and VLANs repeat their members' bytes, so summing every
+ * interface would count the same bytes two or three times, and no name list catches every kind.
+ */
+export function hostInterfaces(
+  interfaces: ReadonlyMap<string, [number, number]>,
+  hardware: ReadonlySet<string> | null,
+  filter: InterfaceFilter = {},
+): DeviceCounters {
+  const excluded = globMatcher(filter.exclude ?? []);
+  let candidate: (name: string) => boolean;
+  if ((filter.include ?? []).some((p) => p !== "")) {
+    candidate = globMatcher(filter.include ?? []);
+  } else if (hardware !== null && [...interfaces.keys()].some((name) => hardware.has(name))) {
+    candidate = (name) => hardware.has(name);
+  } else {
+    const virtual = globMatcher(DEFAULT_EXCLUDE);
+    candidate = (name) => !virtual(name);
+  }
+  return new Map([...interfaces].filter(([name]) => candidate(name) && !excluded(name)));
 }
 
 function hardwareInterfaces(sysRoot: string, names: Iterable<string>): Set<string> | null {
@@ -50,7 +115,7 @@ export function networkCollector(): Collector {
   let prev: CounterReading | null = null;
   return {
     name: "network",
-    collect({ procRoot, sysRoot, now }) {
+    collect({ procRoot, sysRoot, now, netInclude, netExclude }) {
       const text = readKernelFile(join(procRoot, "net", "dev"));
       if (text === null) {
         prev = null;
@@ -58,7 +123,8 @@ export function networkCollector(): Collector {
       }
       const atMs = now();
       const interfaces = parseNetDev(text);
-      const cur = { atMs, counters: hostInterfaces(interfaces, hardwareInterfaces(sysRoot, interfaces.keys())) };
+      const filter = { include: netInclude, exclude: netExclude };
+      const cur = { atMs, counters: hostInterfaces(interfaces, hardwareInterfaces(sysRoot, interfaces.keys()), filter) };
       const rates = prev === null ? null : bytesPerSecond(prev, cur);
       prev = cur;
       return { netRxBps: rates?.[0] ?? null, netTxBps: rates?.[1] ?? null };

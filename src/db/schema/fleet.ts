@@ -1,6 +1,6 @@
 // Tables of what the fleet is made of: workers (machines running an agent) and their GPUs.
 import { sql } from "drizzle-orm";
-import { bigint, integer, jsonb, pgTable, serial, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, boolean, integer, jsonb, pgTable, real, serial, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 export const workers = pgTable(
   "workers",
@@ -36,6 +36,14 @@ export const gpus = pgTable(
     memoryTotalMiB: integer("memory_total_mib"),
     driverVersion: text("driver_version"),
     cudaVersion: text("cuda_version"),
+    pciBusId: text("pci_bus_id"),
+    serial: text("serial"),
+    computeCapability: text("compute_capability"),
+    migMode: boolean("mig_mode"),
+    powerLimitDefaultW: real("power_limit_default_w"),
+    maxSmClockMHz: integer("max_sm_clock_mhz"),
+    maxMemoryClockMHz: integer("max_memory_clock_mhz"),
+    maxGraphicsClockMHz: integer("max_graphics_clock_mhz"),
     firstSeenAt: timestamp("first_seen_at", { withTimezone: true })
       .notNull()
       .default(sql`now()`),

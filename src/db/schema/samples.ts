@@ -1,5 +1,5 @@
 // Time-series tables: one row per worker per sample for host vitals, one per GPU per sample for GPU vitals.
-import { bigint, index, integer, jsonb, pgTable, primaryKey, real, smallint, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, real, smallint, text, timestamp } from "drizzle-orm/pg-core";
 import { gpus, workers } from "./fleet.ts";
 
 export const hostSamples = pgTable(
@@ -24,6 +24,9 @@ export const hostSamples = pgTable(
     netRxBps: real("net_rx_bps"),
     netTxBps: real("net_tx_bps"),
     disks: jsonb("disks").$type<unknown[]>(),
+    cpuPerCore: real("cpu_per_core").array(),
+    cpuTemperature: real("cpu_temperature"),
+    dockerDataBytes: bigint("docker_data_bytes", { mode: "number" }),
     /** Which GPU source answered (nvml, nvidia-smi, none) and, for none, why. */
     gpuSource: text("gpu_source").notNull().default("none"),
     gpuError: text("gpu_error"),
@@ -59,6 +62,13 @@ export const gpuSamples = pgTable(
     eccCorrected: bigint("ecc_corrected", { mode: "number" }),
     eccUncorrected: bigint("ecc_uncorrected", { mode: "number" }),
     processes: jsonb("processes").$type<unknown[]>(),
+    memoryTemperature: smallint("memory_temperature"),
+    graphicsClockMHz: integer("graphics_clock_mhz"),
+    fanSpeeds: smallint("fan_speeds").array(),
+    pcieLinkGen: smallint("pcie_link_gen"),
+    pcieLinkWidth: smallint("pcie_link_width"),
+    /** NVML said GPU_IS_LOST: the GPU fell off the bus; the other vitals are null. */
+    lost: boolean("lost").notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.gpuId, t.ts] }), index("gpu_samples_worker_ts_idx").on(t.workerId, t.ts)],
 );
