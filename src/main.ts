@@ -1,7 +1,7 @@
 // argv -> command: picks the subcommand, prints help, and turns errors into one line and an exit code.
 import { COMMANDS } from "./cli/index.ts";
 import { ConfigError, formatOptions } from "./config.ts";
-import { DatabaseError } from "./db/client.ts";
+import { DatabaseError } from "./db/errors.ts";
 import { DataDirBusy } from "./db/lock.ts";
 import { log } from "./log.ts";
 import { VERSION_STRING } from "./version.ts";

@@ -1,7 +1,7 @@
 // Runs an account operation from the command line: on the database directly, or through the running head that holds it.
 import { userInfo } from "node:os";
 import { checkDataDir } from "../config.ts";
-import { DatabaseError } from "../db/client.ts";
+import { DatabaseError } from "../db/errors.ts";
 import { lockHolder } from "../db/lock.ts";
 import { withDatabase, type DatabaseSettings } from "../db/session.ts";
 import { migrate } from "../db/migrate.ts";

@@ -1,7 +1,5 @@
 // `vigil migrate`: apply the embedded SQL migrations and report what was applied.
 import { parseCommandConfig } from "../config.ts";
-import { withDatabase } from "../db/session.ts";
-import { migrate } from "../db/migrate.ts";
 import { setLogLevel } from "../log.ts";
 import type { Command } from "./command.ts";
 
@@ -15,6 +13,7 @@ export const migrateCommand: Command = {
   async run(argv) {
     const { config } = parseCommandConfig("migrate", settings, argv);
     setLogLevel(config.logLevel);
+    const [{ withDatabase }, { migrate }] = await Promise.all([import("../db/session.ts"), import("../db/migrate.ts")]);
     await withDatabase(config, "migrate", async (database) => {
       const r = await migrate(database);
       console.log(

@@ -1,6 +1,5 @@
 // `vigil serve`: run the head until SIGTERM or SIGINT, then flush pending writes, close the database and exit 0.
 import { parseCommandConfig } from "../config.ts";
-import { startHead } from "../head/head.ts";
 import { HEAD_SETTINGS } from "../head/context.ts";
 import { log, setLogLevel } from "../log.ts";
 import type { Command } from "./command.ts";
@@ -14,6 +13,8 @@ export const serveCommand: Command = {
   async run(argv) {
     const { config } = parseCommandConfig("serve", HEAD_SETTINGS, argv);
     setLogLevel(config.logLevel);
+    // Loaded here, not at the top: `vigil agent` and `vigil version` must not pay for the head.
+    const { startHead } = await import("../head/head.ts");
     const head = await startHead(config);
     await new Promise<void>((resolve) => {
       let stopping = false;

@@ -1,6 +1,6 @@
 // `vigil token create|list|revoke`: API tokens for scripts; the token is printed once and stored only as a hash.
 import { ConfigError, parseCommandConfig } from "../config.ts";
-import { runOperation } from "../admin/client.ts";
+import type { OperationName } from "../admin/operations.ts";
 import type { TokenInfo } from "../auth/tokens.ts";
 import { setLogLevel } from "../log.ts";
 import type { Command } from "./command.ts";
@@ -17,6 +17,8 @@ export const tokenCommand: Command = {
     "create prints the token once on stdout (only a hash is kept). Use it as\n" +
     '  curl -H "Authorization: Bearer $TOKEN" http://HEAD:8480/api/v1/workers',
   async run(argv) {
+    const runOperation = async (c: typeof config, op: OperationName, args: Record<string, unknown>) =>
+      (await import("../admin/client.ts")).runOperation(c, op, args);
     const { config, positionals } = parseCommandConfig("token", settings, argv);
     setLogLevel(config.logLevel);
     const [action, arg] = positionals;

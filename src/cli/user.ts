@@ -1,6 +1,6 @@
 // `vigil user add|passwd|role|remove|list`: manage accounts from the head's shell (through the running head when it holds the database).
 import { ConfigError, parseCommandConfig } from "../config.ts";
-import { runOperation } from "../admin/client.ts";
+import type { OperationName } from "../admin/operations.ts";
 import type { UserInfo } from "../auth/users.ts";
 import { setLogLevel } from "../log.ts";
 import type { Command } from "./command.ts";
@@ -18,6 +18,8 @@ export const userCommand: Command = {
     "Without --password-stdin a random password is generated and printed once.\n" +
     "Changing a password or removing a user ends all of that user's sessions; removing also revokes the tokens they created.",
   async run(argv) {
+    const runOperation = async (c: typeof config, op: OperationName, args: Record<string, unknown>) =>
+      (await import("../admin/client.ts")).runOperation(c, op, args);
     const { config, positionals } = parseCommandConfig("user", settings, argv);
     setLogLevel(config.logLevel);
     const [action, name, ...extra] = positionals;

@@ -10,6 +10,7 @@ import * as schema from "./schema/index.ts";
 import { loadPgliteAssets } from "./pglite-assets.ts";
 import { redactUrl } from "../config.ts";
 import { log } from "../log.ts";
+import { DatabaseError } from "./errors.ts";
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -39,12 +40,7 @@ export interface OpenOptions {
   startTimeoutMs?: number;
 }
 
-export class DatabaseError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "DatabaseError";
-  }
-}
+export { DatabaseError };
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPglite(opts);
