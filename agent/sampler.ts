@@ -23,6 +23,10 @@ export interface Sampler {
   /** Takes a reading for the rate fields (CPU %, I/O) to have a previous value to compare with. */
   prime(): Promise<void>;
   next(): Promise<Sample>;
+  /** Continues numbering from here (the spool knows the last number a previous run used). */
+  setNextSeq(seq: number): void;
+  /** Pids on a GPU in the latest sample (for job-aware restarts). */
+  gpuPids(): number[];
   /** Releases NVML (nvmlShutdown) and stops the host's slow loops. */
   close(): void;
 }
@@ -37,6 +41,7 @@ export function createSampler(opts: SamplerOptions = {}): Sampler {
   });
   const gpu = new GpuCollector({ nvmlLib: opts.nvmlLib, nvidiaSmi: opts.nvidiaSmi, procRoot: opts.procRoot, log: opts.log });
   let seq = opts.startSeq ?? 0;
+  let lastPids: number[] = [];
   const reported = new Set<string>();
   return {
     async prime() {
@@ -52,6 +57,7 @@ export function createSampler(opts: SamplerOptions = {}): Sampler {
           opts.log?.warn("host collector failed; its fields are null", { collector: t.name, error: t.error });
         } else if (t.ok) reported.delete(t.name);
       }
+      lastPids = sweep.gpus.flatMap((g) => g.processes.map((p) => p.pid));
       return {
         seq: seq++,
         ts,
@@ -61,6 +67,12 @@ export function createSampler(opts: SamplerOptions = {}): Sampler {
         ...(sweep.gpuError ? { gpuError: sweep.gpuError } : {}),
         ...(sweep.gpuNotice ? { gpuNotice: sweep.gpuNotice } : {}),
       };
+    },
+    setNextSeq(next) {
+      seq = Math.max(seq, next);
+    },
+    gpuPids() {
+      return lastPids;
     },
     close() {
       gpu.close();

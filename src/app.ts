@@ -5,9 +5,11 @@ import { log } from "./log.ts";
 import { ROUTE_GROUPS } from "./routes/index.ts";
 import { SECURITY_HEADERS } from "./auth/security.ts";
 import { ACCESS_DETAIL_KEY } from "./auth/plugin.ts";
+import { MAX_MESSAGE_BYTES } from "./protocol/messages.ts";
 
 export function createApp(ctx: HeadContext) {
-  let app = new Elysia()
+  // WebSocket messages above MAX_MESSAGE_BYTES are refused by the server before they are parsed.
+  let app = new Elysia({ websocket: { maxPayloadLength: MAX_MESSAGE_BYTES, idleTimeout: 120 } })
     .onRequest(({ set }) => {
       Object.assign(set.headers, SECURITY_HEADERS);
     })

@@ -31,6 +31,9 @@ export interface Config {
   sysRoot: string;
   nvmlLib: string | undefined;
   nvidiaSmi: string | undefined;
+  agentDir: string;
+  restartAllow: string | undefined;
+  restartAllowFile: string | undefined;
   netInclude: readonly string[] | undefined;
   netExclude: readonly string[] | undefined;
   dockerDir: string | undefined;
@@ -274,6 +277,25 @@ export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
     env: "VIGIL_NVIDIA_SMI",
     help: "path of nvidia-smi, the fallback when NVML cannot load (default: found on PATH)",
     parse: (raw) => (raw === "" ? undefined : raw),
+  },
+  agentDir: {
+    key: "agentDir",
+    env: "VIGIL_AGENT_DIR",
+    default: process.getuid?.() === 0 ? "/var/lib/vigil-agent" : "./vigil-agent",
+    help: "the agent's credential and sample spool",
+    parse: (raw) => resolve(raw),
+  },
+  restartAllow: {
+    key: "restartAllow",
+    env: "VIGIL_RESTART_ALLOW",
+    help: "units this agent may restart when the head asks, comma-separated (exact names, e.g. comfyui.service)",
+    parse: (raw) => (raw === "" ? undefined : raw),
+  },
+  restartAllowFile: {
+    key: "restartAllowFile",
+    env: "VIGIL_RESTART_ALLOW_FILE",
+    help: "a file listing more restartable units, one per line",
+    parse: (raw) => (raw === "" ? undefined : resolve(raw)),
   },
   netInclude: {
     key: "netInclude",

@@ -36,18 +36,27 @@ export async function runOperation(config: DatabaseSettings, op: OperationName, 
 
 async function viaSocket(dataDir: string, pid: number, op: OperationName, args: Record<string, unknown>, actor: string): Promise<unknown> {
   const path = adminSocketPath(dataDir);
-  let res: Response;
-  try {
-    res = await fetch(`http://vigil-admin/op/${op}`, {
-      method: "POST",
-      unix: path,
-      body: JSON.stringify({ actor, args }),
-      headers: { "content-type": "application/json" },
-    });
-  } catch (err) {
-    throw new DatabaseError(
-      `the head (pid ${pid}) holds ${dataDir} but its admin socket ${path} does not answer: ${(err as Error).message}`,
-    );
+  let res: Response | undefined;
+  // A head that is still starting holds the lock before its socket exists: wait for it a while.
+  const deadline = Date.now() + 60_000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      res = await fetch(`http://vigil-admin/op/${op}`, {
+        method: "POST",
+        unix: path,
+        body: JSON.stringify({ actor, args }),
+        headers: { "content-type": "application/json" },
+      });
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        throw new DatabaseError(
+          `the head (pid ${pid}) holds ${dataDir} but its admin socket ${path} does not answer: ${(err as Error).message}`,
+        );
+      }
+      if (attempt === 0) console.error(`waiting for the head (pid ${pid}) to finish starting…`);
+      await Bun.sleep(250);
+    }
   }
   const body = (await res.json().catch(() => ({}))) as { result?: unknown; error?: string };
   if (res.status === 400) throw new InputError(body.error ?? "refused");

@@ -5,6 +5,8 @@ import { generatePassword } from "../auth/passwords.ts";
 import { InputError } from "../auth/text.ts";
 import { createToken, listTokens, revokeToken } from "../auth/tokens.ts";
 import { addUser, listUsers, removeUser, setPassword, setRole } from "../auth/users.ts";
+import { addWorker, removeWorker, revokeWorker, rotateWorker } from "../fleet/enrollment.ts";
+import { listWorkers } from "../fleet/workers.ts";
 
 type Args = Record<string, unknown>;
 type Operation = (db: Db, actor: Actor, args: Args) => Promise<unknown>;
@@ -44,6 +46,17 @@ export const OPERATIONS = {
     if (!Number.isInteger(id) || id < 1) throw new InputError("token id must be a positive number (see vigil token list)");
     return { token: await revokeToken(db, actor, id) };
   },
+  "worker.add": async (db, actor, args) => addWorker(db, actor, args.name),
+  "worker.rotate": async (db, actor, args) => rotateWorker(db, actor, args.name),
+  "worker.revoke": async (db, actor, args) => {
+    await revokeWorker(db, actor, args.name);
+    return {};
+  },
+  "worker.remove": async (db, actor, args) => {
+    await removeWorker(db, actor, args.name);
+    return {};
+  },
+  "worker.list": async (db) => ({ workers: await listWorkers(db) }),
 } satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof OPERATIONS;

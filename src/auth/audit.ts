@@ -24,7 +24,14 @@ export type AuditAction =
   | "user.passwd"
   | "user.role"
   | "token.create"
-  | "token.revoke";
+  | "token.revoke"
+  | "worker.add"
+  | "worker.rotate"
+  | "worker.revoke"
+  | "worker.remove"
+  | "worker.enroll"
+  | "worker.enroll.refused"
+  | "restart.request";
 
 export interface AuditEntry {
   action: AuditAction;

@@ -8,6 +8,7 @@ import { roleAllows, type Access } from "./roles.ts";
 import type { Security } from "./security.ts";
 import { resolveSession, SESSION_COOKIE } from "./sessions.ts";
 import { resolveToken } from "./tokens.ts";
+import { authenticateAgent } from "../fleet/enrollment.ts";
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -58,14 +59,20 @@ export function crossSiteRefusal(request: Request, client: ClientInfo, publicOri
 
 export function authPlugin(deps: AuthDeps) {
   return new Elysia({ name: "auth" })
-    .derive({ as: "global" }, async ({ request, cookie }) => {
-      const client = clientInfo(request, peerAddress.get(request) ?? null, deps.security.proxies);
+    .derive({ as: "global" }, async ({ request, cookie, server }) => {
+      // The socket's peer: from the server when Elysia listens itself, from the WeakMap when a test injects one.
+      const peer = peerAddress.get(request) ?? server?.requestIP(request)?.address ?? null;
+      const client = clientInfo(request, peer, deps.security.proxies);
       let principal: Principal | null = null;
       const authz = request.headers.get("authorization");
       const pathname = new URL(request.url).pathname;
       if (authz && /^bearer\s+/i.test(authz)) {
-        if (tokenScope(pathname)) {
-          const t = await resolveToken(deps.db, authz.replace(/^bearer\s+/i, "").trim(), client.ip);
+        const bearer = authz.replace(/^bearer\s+/i, "").trim();
+        if (pathname.startsWith("/api/v1/agent/") || pathname === "/api/v1/ingest") {
+          const a = await authenticateAgent(deps.db, bearer);
+          if (a) principal = { kind: "agent", workerId: a.workerId, name: a.name, interval: a.interval, secret: bearer };
+        } else if (tokenScope(pathname)) {
+          const t = await resolveToken(deps.db, bearer, client.ip);
           if (t) principal = { kind: "token", ...t };
         }
       } else {
@@ -99,7 +106,14 @@ export function authPlugin(deps: AuthDeps) {
               : "sign in or send Authorization: Bearer <token>";
             return denied(401, url.pathname, url.search, `authentication required: ${why}`);
           }
-          if (!roleAllows(principal.role, rule)) return denied(403, url.pathname, url.search, `forbidden: this needs the ${rule} role`);
+          if (rule === "agent") {
+            if (principal.kind !== "agent")
+              return denied(403, url.pathname, url.search, "forbidden: only a worker's agent, with its own secret, may call this");
+            return;
+          }
+          if (principal.kind === "agent" || !roleAllows(principal.role, rule)) {
+            return denied(403, url.pathname, url.search, `forbidden: this needs the ${rule} role`);
+          }
         },
       }),
     });

@@ -5,7 +5,10 @@ import { ACCESS_RULES, isRole, roleAllows, ROLES } from "./roles.ts";
 describe("roles", () => {
   test("admin may do everything, viewer only public and viewer routes", () => {
     expect(ROLES).toEqual(["admin", "viewer"]);
-    expect(ACCESS_RULES).toEqual(["public", "viewer", "admin"]);
+    expect(ACCESS_RULES).toEqual(["public", "viewer", "admin", "agent"]);
+    // No user role opens agent routes: only an agent's own secret does.
+    expect(roleAllows("admin", "agent")).toBe(false);
+    expect(roleAllows("viewer", "agent")).toBe(false);
     expect(roleAllows("admin", "public")).toBe(true);
     expect(roleAllows("admin", "viewer")).toBe(true);
     expect(roleAllows("admin", "admin")).toBe(true);
@@ -30,6 +33,10 @@ describe("principal", () => {
       ip: "::1",
     });
     expect(actorOf({ kind: "token", tokenId: 9, name: "ci", role: "viewer" }, null)).toEqual({ label: "token:ci", ip: null });
+    expect(actorOf({ kind: "agent", workerId: 4, name: "gpu-07", interval: 1, secret: "x" }, "10.0.0.7")).toEqual({
+      label: "agent:gpu-07",
+      ip: "10.0.0.7",
+    });
   });
 
   test("bearer tokens count only on the JSON API and /metrics", () => {

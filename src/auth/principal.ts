@@ -4,11 +4,14 @@ import type { Role } from "./roles.ts";
 
 export type Principal =
   | { kind: "user"; userId: number; name: string; role: Role; sessionId: string }
-  | { kind: "token"; tokenId: number; name: string; role: Role };
+  | { kind: "token"; tokenId: number; name: string; role: Role }
+  /** A worker's agent, by its own secret: it may push samples and statuses, nothing else. */
+  | { kind: "agent"; workerId: number; name: string; interval: number; secret: string };
 
 export function actorOf(principal: Principal | null, ip: string | null): Actor {
   if (!principal) return { label: "anonymous", ip };
   if (principal.kind === "user") return { label: `user:${principal.name}`, userId: principal.userId, ip };
+  if (principal.kind === "agent") return { label: `agent:${principal.name}`, ip };
   return { label: `token:${principal.name}`, ip };
 }
 

@@ -4,9 +4,10 @@ export type Role = (typeof ROLES)[number];
 
 /**
  * What a route requires. `public`: anyone (health, login, static files). `viewer`: any signed-in
- * user or token. `admin`: changes, restarts, overrides.
+ * user or token. `admin`: changes, restarts, overrides. `agent`: a worker's agent with its own
+ * secret (pushing samples), and nobody else.
  */
-export const ACCESS_RULES = ["public", "viewer", "admin"] as const;
+export const ACCESS_RULES = ["public", "viewer", "admin", "agent"] as const;
 export type Access = (typeof ACCESS_RULES)[number];
 
 export function isRole(v: unknown): v is Role {
@@ -16,5 +17,6 @@ export function isRole(v: unknown): v is Role {
 export function roleAllows(role: Role, rule: Access): boolean {
   if (rule === "public") return true;
   if (rule === "viewer") return true;
+  if (rule === "agent") return false;
   return role === "admin";
 }

@@ -1,5 +1,6 @@
 // `vigil agent`: the worker mode. `--once --json` prints one sample; `--json` streams one per interval on stdout.
-import { ConfigError, parseCommandConfig } from "../config.ts";
+import { ConfigError, parseCommandConfig, type Config } from "../config.ts";
+import { VERSION } from "../version.ts";
 import { createSampler } from "../../agent/sampler.ts";
 import { log, setLogLevel } from "../log.ts";
 import type { Command } from "./command.ts";
@@ -19,24 +20,28 @@ const settings = [
   "netInclude",
   "netExclude",
   "dockerDir",
+  "agentDir",
+  "restartAllow",
+  "restartAllowFile",
 ] as const;
 
 export const agentCommand: Command = {
   name: "agent",
   summary: "run as a worker's agent: collect this machine's vitals",
-  usage: "vigil agent --once --json | vigil agent --json [--interval S]",
+  usage: "vigil agent --head URL [--token TOKEN] | vigil agent --once --json | vigil agent --json [--interval S]",
   settings,
   details:
     "--once --json collects one sample and prints it as the wire JSON (no head needed).\n" +
     "--json without --once prints one sample per interval, one JSON object a line, until interrupted.\n" +
-    "Pushing to a head (--head URL --token TOKEN) needs agent enrollment, which this version does not have yet.",
+    "--head URL --token TOKEN: enroll with the token from 'vigil worker add' (once; the secret is kept in\n" +
+    "VIGIL_AGENT_DIR), then push every sample, spooled on disk until the head acknowledges it.",
   async run(argv) {
     const { config } = parseCommandConfig("agent", settings, argv);
     setLogLevel(config.logLevel);
-    if (config.head || config.token) {
-      throw new ConfigError("agent: pushing to a head (--head/--token) is not available in this version; use --once --json or --json");
-    }
-    if (!config.json) throw new ConfigError("agent: say --json (with --once for a single sample); see 'vigil agent --help'");
+    if (config.head) return pushToHead(config);
+    if (config.token) throw new ConfigError("agent: --token needs --head URL (or VIGIL_HEAD)");
+    if (!config.json)
+      throw new ConfigError("agent: say --head URL to push to a head, or --json to print samples; see 'vigil agent --help'");
     const sampler = createSampler({ ...config, log });
     await sampler.prime();
     // Rates (CPU %, I/O) need two readings; a short gap gives --once real numbers.
@@ -58,3 +63,60 @@ export const agentCommand: Command = {
     return 0;
   },
 };
+
+/** Worker mode: enroll, sample, spool, push; restart commands checked against the allow-list; self-update. */
+async function pushToHead(config: Readonly<Pick<Config, (typeof settings)[number]>>): Promise<number> {
+  const [{ startPushAgent, EnrollmentFailed }, { RestartExecutor }, { loadAllowList }, { selfUpdate, RESTART_EXIT_CODE }] =
+    await Promise.all([
+      import("../../agent/push.ts"),
+      import("../../agent/restart/executor.ts"),
+      import("../../agent/restart/allowlist.ts"),
+      import("../../agent/update.ts"),
+    ]);
+  let allow: string[];
+  try {
+    allow = loadAllowList({ env: config.restartAllow, file: config.restartAllowFile });
+  } catch (err) {
+    throw new ConfigError(`VIGIL_RESTART_ALLOW: ${(err as Error).message}`);
+  }
+  const sampler = createSampler({ ...config, log });
+  await sampler.prime();
+  const executor = new RestartExecutor({ allow, procRoot: config.procRoot, gpuPids: async () => sampler.gpuPids(), log });
+  let agent: Awaited<ReturnType<typeof startPushAgent>>;
+  try {
+    agent = await startPushAgent({
+      head: config.head!,
+      stateDir: config.agentDir,
+      token: config.token,
+      version: VERSION,
+      intervalSeconds: config.interval,
+      sample: () => sampler.next(),
+      setNextSeq: (n) => sampler.setNextSeq(n),
+      log,
+      onRestart: (cmd, report) => void executor.run(cmd, (s) => report({ type: "restart-status", ...s })),
+      onUpdate: (notice) => {
+        void selfUpdate({ head: config.head!, path: notice.path, sha256: notice.sha256, log })
+          .then(async (r) => {
+            if (r !== "updated") return;
+            log.info("updated to the head's version; exiting for systemd to start it", { version: notice.version });
+            await agent.stop();
+            process.exit(RESTART_EXIT_CODE);
+          })
+          .catch((err: unknown) => log.error("self-update failed; staying on this version", { error: err }));
+      },
+    });
+  } catch (err) {
+    if (err instanceof EnrollmentFailed) throw new ConfigError(`agent: ${err.message}`);
+    throw err;
+  }
+  log.info("agent running", { worker: agent.credential.name, head: config.head, intervalSeconds: config.interval, restartable: allow });
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+  executor.close();
+  await agent.stop();
+  sampler.close();
+  return 0;
+}

@@ -6,5 +6,14 @@ import { migrateCommand } from "./migrate.ts";
 import { versionCommand } from "./version.ts";
 import { userCommand } from "./user.ts";
 import { tokenCommand } from "./token.ts";
+import { workerCommand } from "./worker.ts";
 
-export const COMMANDS: readonly Command[] = [serveCommand, agentCommand, userCommand, tokenCommand, migrateCommand, versionCommand];
+export const COMMANDS: readonly Command[] = [
+  serveCommand,
+  agentCommand,
+  workerCommand,
+  userCommand,
+  tokenCommand,
+  migrateCommand,
+  versionCommand,
+];

@@ -30,6 +30,7 @@ describeEachEngine("migrate", (_engine, open) => {
       "gpu_samples",
       "gpus",
       "host_samples",
+      "restarts",
       "sessions",
       "users",
       "workers",

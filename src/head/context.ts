@@ -5,6 +5,7 @@ import type { Ingestor } from "../ingest/ingest.ts";
 import type { LatestCache } from "../ingest/latest.ts";
 import type { BatchedWriter } from "../ingest/writer.ts";
 import type { Security } from "../auth/security.ts";
+import type { AgentSessions } from "../ingest/sessions.ts";
 
 /** The settings `vigil serve` reads (flags and environment), and so all the head may use. */
 export const HEAD_SETTINGS = [
@@ -39,5 +40,7 @@ export interface HeadContext {
   latest: LatestCache;
   ingestor: Ingestor;
   security: Security;
+  /** Agents connected to this head, for commands down their sockets. */
+  sessions: AgentSessions;
   startedAt: Date;
 }

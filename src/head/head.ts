@@ -1,5 +1,4 @@
 // Starts and stops the head: database, migrations, ingest path, local agent and HTTP server, in that order.
-import type { Server } from "bun";
 import { checkDataDir } from "../config.ts";
 import { openDatabase, type Database } from "../db/client.ts";
 import { acquireDataDirLock } from "../db/lock.ts";
@@ -17,8 +16,8 @@ import { VERSION } from "../version.ts";
 import { securityFrom } from "../auth/security.ts";
 import { ensureFirstAdmin, FIRST_ADMIN } from "../auth/bootstrap.ts";
 import { pruneSessions } from "../auth/sessions.ts";
-import { peerAddress } from "../auth/peer.ts";
 import { startAdminSocket } from "../admin/socket.ts";
+import { AgentSessions } from "../ingest/sessions.ts";
 
 export interface RunningHead {
   ctx: HeadContext;
@@ -63,7 +62,7 @@ export async function startHead(config: HeadConfig): Promise<RunningHead> {
     cleanups.push(() => writer.close());
     const ingestor = new Ingestor(database.db, writer, latest);
     const security = securityFrom(config);
-    const ctx: HeadContext = { config, database, writer, latest, ingestor, security, startedAt: new Date() };
+    const ctx: HeadContext = { config, database, writer, latest, ingestor, security, sessions: new AgentSessions(), startedAt: new Date() };
 
     if (!config.databaseUrl) {
       const socket = startAdminSocket(database.db, config.dataDir, log.child({ component: "admin-socket" }));
@@ -101,25 +100,18 @@ export async function startHead(config: HeadConfig): Promise<RunningHead> {
     }
 
     const app = createApp(ctx);
-    let server: Server<unknown>;
     try {
-      server = Bun.serve({
-        hostname: config.listen.host,
-        port: config.listen.port,
-        idleTimeout: 60,
-        fetch: (req, srv) => {
-          const peer = srv.requestIP(req)?.address;
-          if (peer) peerAddress.set(req, peer);
-          return app.handle(req);
-        },
-      });
+      app.listen({ hostname: config.listen.host, port: config.listen.port, idleTimeout: 60, maxRequestBodySize: 16 * 1024 * 1024 });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       throw new Error(
         `cannot listen on ${config.listen.host}:${config.listen.port}: ${e.code === "EADDRINUSE" ? "address already in use (another vigil?); set VIGIL_LISTEN or --listen" : e.message}`,
       );
     }
-    cleanups.push(() => server.stop(true));
+    const server = app.server!;
+    cleanups.push(async () => {
+      await app.stop(true);
+    });
     const url = `http://${config.listen.host === "0.0.0.0" ? "localhost" : config.listen.host}:${server.port}`;
     // Starting PGlite (initdb above all) leaves hundreds of MiB of garbage; collect it now rather than whenever.
     setTimeout(() => Bun.gc(true), 1000).unref();

@@ -8,6 +8,8 @@ import { authPageRoutes } from "./auth-pages.tsx";
 import { adminUserRoutes } from "./admin-users.tsx";
 import { adminTokenRoutes } from "./admin-tokens.tsx";
 import { adminAuditRoutes } from "./admin-audit.tsx";
+import { agentRoutes } from "./agents.ts";
+import { workerAdminRoutes } from "./api-workers.ts";
 
 export const ROUTE_GROUPS = [
   healthRoutes,
@@ -18,4 +20,6 @@ export const ROUTE_GROUPS = [
   adminUserRoutes,
   adminTokenRoutes,
   adminAuditRoutes,
+  agentRoutes,
+  workerAdminRoutes,
 ] as const satisfies readonly ((ctx: HeadContext) => unknown)[];

@@ -3,6 +3,6 @@ import type { Principal } from "../auth/principal.ts";
 import type { Viewer } from "../../views/layout.tsx";
 
 export function viewerOf(principal: Principal | null): Viewer {
-  if (!principal) throw new Error("a page with access 'viewer' or 'admin' was reached without a principal");
+  if (!principal || principal.kind === "agent") throw new Error("a page with access 'viewer' or 'admin' was reached without a user");
   return { name: principal.name, role: principal.role };
 }

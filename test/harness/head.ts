@@ -9,8 +9,10 @@ import type { LimitPolicy } from "../../src/auth/ratelimit.ts";
 import { createSession, SESSION_COOKIE } from "../../src/auth/sessions.ts";
 import { createToken } from "../../src/auth/tokens.ts";
 import { addUser } from "../../src/auth/users.ts";
+import { addWorker, enroll } from "../../src/fleet/enrollment.ts";
 import { HEAD_SETTINGS, type HeadContext } from "../../src/head/context.ts";
 import { Ingestor } from "../../src/ingest/ingest.ts";
+import { AgentSessions } from "../../src/ingest/sessions.ts";
 import { LatestCache } from "../../src/ingest/latest.ts";
 import { BatchedWriter } from "../../src/ingest/writer.ts";
 import { log } from "../../src/log.ts";
@@ -19,7 +21,7 @@ import { freshDatabase } from "./engines.ts";
 export const ORIGIN = "http://vigil.test";
 export const PASSWORDS = { admin: "admin-password-1", viewer: "viewer-password-1" } as const;
 
-export type As = "anonymous" | "viewer" | "admin" | "viewer-token" | "admin-token";
+export type As = "anonymous" | "viewer" | "admin" | "viewer-token" | "admin-token" | "agent";
 
 export interface RequestOptions {
   as?: As;
@@ -41,6 +43,8 @@ export interface TestHead {
   app: ReturnType<typeof createApp>;
   userIds: { admin: number; viewer: number };
   tokens: { admin: string; viewer: string };
+  /** An enrolled worker's agent: its id and secret. */
+  agent: { workerId: number; name: string; secret: string };
   /** A fresh session cookie for the user (each call a new session). */
   cookieFor(who: "admin" | "viewer"): Promise<string>;
   request(path: string, opts?: RequestOptions): Promise<Response>;
@@ -54,13 +58,15 @@ export async function startTestHead(engine: Engine, opts: { env?: Record<string,
   const ingestor = new Ingestor(database.db, writer, latest);
   const config = parseCommandConfig("serve", HEAD_SETTINGS, [], opts.env ?? {}).config;
   const security = securityFrom(config, opts.limits);
-  const ctx: HeadContext = { config, database, writer, latest, ingestor, security, startedAt: new Date() };
+  const ctx: HeadContext = { config, database, writer, latest, ingestor, security, sessions: new AgentSessions(), startedAt: new Date() };
   const app = createApp(ctx);
   const admin = await addUser(database.db, SYSTEM, { name: "root-admin", role: "admin", password: PASSWORDS.admin });
   const viewer = await addUser(database.db, SYSTEM, { name: "val-viewer", role: "viewer", password: PASSWORDS.viewer });
   const adminToken = (await createToken(database.db, SYSTEM, { name: "admin-script", role: "admin" })).token;
   const viewerToken = (await createToken(database.db, SYSTEM, { name: "viewer-script", role: "viewer" })).token;
   const userIds = { admin: admin.id, viewer: viewer.id };
+  const ticket = await addWorker(database.db, SYSTEM, "agent-under-test");
+  const agent = await enroll(database.db, ticket.token, { hostname: "agent-under-test", machineId: "test" });
 
   const cookieFor = async (who: "admin" | "viewer") => {
     const { secret } = await createSession(database.db, userIds[who], security.sessions);
@@ -73,6 +79,7 @@ export async function startTestHead(engine: Engine, opts: { env?: Record<string,
     app,
     userIds,
     tokens: { admin: adminToken, viewer: viewerToken },
+    agent: { workerId: agent.workerId, name: agent.name, secret: agent.secret },
     cookieFor,
     async request(path, o = {}) {
       const method = o.method ?? (o.form || o.json !== undefined ? "POST" : "GET");
@@ -81,9 +88,10 @@ export async function startTestHead(engine: Engine, opts: { env?: Record<string,
       if (as === "admin" || as === "viewer") headers.cookie = await cookieFor(as);
       if (as === "admin-token") headers.authorization = `Bearer ${adminToken}`;
       if (as === "viewer-token") headers.authorization = `Bearer ${viewerToken}`;
+      if (as === "agent") headers.authorization = `Bearer ${agent.secret}`;
       if (o.cookie) headers.cookie = o.cookie;
       // What a browser adds to a same-origin form post.
-      if (method !== "GET" && !o.crossSite && !as.endsWith("-token")) {
+      if (method !== "GET" && !o.crossSite && !as.endsWith("-token") && as !== "agent") {
         headers.origin ??= ORIGIN;
         headers["sec-fetch-site"] ??= "same-origin";
       }

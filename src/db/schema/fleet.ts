@@ -1,6 +1,6 @@
 // Tables of what the fleet is made of: workers (machines running an agent) and their GPUs.
 import { sql } from "drizzle-orm";
-import { bigint, boolean, integer, jsonb, pgTable, real, serial, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, jsonb, pgTable, real, serial, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 export const workers = pgTable(
   "workers",
@@ -19,8 +19,22 @@ export const workers = pgTable(
     /** Sampling interval the agent reported, in seconds; decides when it counts as offline. */
     intervalSeconds: integer("interval_seconds").notNull().default(1),
     info: jsonb("info").$type<Record<string, unknown>>().notNull().default({}),
+    /** sha256 of the one-time enrollment token; cleared when an agent exchanges it for a secret. */
+    enrollmentHash: text("enrollment_hash"),
+    enrollmentExpiresAt: timestamp("enrollment_expires_at", { withTimezone: true }),
+    /** sha256 of the agent's own secret, given at enrollment. */
+    secretHash: text("secret_hash"),
+    enrolledAt: timestamp("enrolled_at", { withTimezone: true }),
+    /** /etc/machine-id (or host name) of the machine that enrolled, for the audit log. */
+    machineId: text("machine_id"),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    agentVersion: text("agent_version"),
   },
-  (t) => [uniqueIndex("workers_name_key").on(t.name)],
+  (t) => [
+    uniqueIndex("workers_name_key").on(t.name),
+    uniqueIndex("workers_secret_key").on(t.secretHash),
+    uniqueIndex("workers_enrollment_key").on(t.enrollmentHash),
+  ],
 );
 
 export const gpus = pgTable(
@@ -51,4 +65,31 @@ export const gpus = pgTable(
   },
   // The unique (worker, uuid) index also serves "GPUs of this worker" lookups.
   (t) => [uniqueIndex("gpus_worker_uuid_key").on(t.workerId, t.uuid)],
+);
+
+/** Every restart asked of an agent: who, when, why, and each state it passed through. */
+export const restarts = pgTable(
+  "restarts",
+  {
+    id: serial("id").primaryKey(),
+    workerId: integer("worker_id")
+      .notNull()
+      .references(() => workers.id, { onDelete: "cascade" }),
+    service: text("service").notNull(),
+    reason: text("reason"),
+    force: boolean("force").notNull().default(false),
+    requestedBy: text("requested_by").notNull(),
+    requestedAt: timestamp("requested_at", { withTimezone: true })
+      .notNull()
+      .default(sql`now()`),
+    /** The latest state: initiated, refused, waiting, stopping, restarting, completed, failed. */
+    state: text("state").notNull().default("initiated"),
+    message: text("message"),
+    updatedAt: timestamp("updated_at", { withTimezone: true })
+      .notNull()
+      .default(sql`now()`),
+    /** Every state with its time, in order. */
+    events: jsonb("events").$type<{ state: string; at: string; message?: string }[]>().notNull().default([]),
+  },
+  (t) => [index("restarts_worker_idx").on(t.workerId, t.requestedAt)],
 );

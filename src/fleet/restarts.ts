@@ -1,0 +1,59 @@
+// Restart requests: recorded in the restart log, then sent down the worker's socket; the agent decides and reports back.
+import { desc, eq } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { restarts, workers } from "../db/schema/index.ts";
+import { audit, type Actor } from "../auth/audit.ts";
+import { InputError } from "../auth/text.ts";
+import type { AgentSessions } from "../ingest/sessions.ts";
+
+/** The head's own, early check; the agent is the authority and checks its allow-list again. */
+const UNIT = /^[A-Za-z0-9:_.\\@-]{1,255}$/;
+export const DEFAULT_WAIT_SECONDS = 600;
+
+export type RestartRow = typeof restarts.$inferSelect;
+
+export class WorkerNotConnected extends Error {
+  constructor(name: string) {
+    super(`worker ${name} is not connected to this head; the restart was not sent`);
+    this.name = "WorkerNotConnected";
+  }
+}
+
+export async function requestRestart(
+  db: Db,
+  sessions: AgentSessions,
+  actor: Actor,
+  workerId: number,
+  input: { service?: unknown; reason?: unknown; force?: unknown; waitSeconds?: unknown },
+): Promise<RestartRow> {
+  const service = typeof input.service === "string" ? input.service.trim() : "";
+  if (!UNIT.test(service) || service.startsWith("-")) throw new InputError("service must be a systemd unit name such as comfyui.service");
+  const reason = typeof input.reason === "string" ? input.reason.slice(0, 2000) : null;
+  const force = input.force === true;
+  const wait =
+    typeof input.waitSeconds === "number" && Number.isInteger(input.waitSeconds) && input.waitSeconds >= 0
+      ? Math.min(input.waitSeconds, 86_400)
+      : DEFAULT_WAIT_SECONDS;
+  const [worker] = await db
+    .select({ id: workers.id, name: workers.name, kind: workers.kind })
+    .from(workers)
+    .where(eq(workers.id, workerId));
+  if (!worker) throw new InputError(`no worker with id ${workerId}`);
+  if (!sessions.connected(workerId)) throw new WorkerNotConnected(worker.name);
+  const at = new Date().toISOString();
+  const [row] = await db
+    .insert(restarts)
+    .values({ workerId, service, reason, force, requestedBy: actor.label, events: [{ state: "initiated", at }] })
+    .returning();
+  await audit(db, actor, {
+    action: "restart.request",
+    target: `${worker.name}/${service}`,
+    details: { restartId: row!.id, force, reason },
+  });
+  sessions.send(workerId, { type: "restart", id: row!.id, service, force, waitSeconds: wait });
+  return row!;
+}
+
+export async function listRestarts(db: Db, workerId: number, limit = 50): Promise<RestartRow[]> {
+  return db.select().from(restarts).where(eq(restarts.workerId, workerId)).orderBy(desc(restarts.id)).limit(limit);
+}

@@ -1,0 +1,171 @@
+// The agents' endpoints: enrollment, the WebSocket that carries samples up and commands down, and POST /api/v1/ingest.
+import { Elysia } from "elysia";
+import { eq, sql } from "drizzle-orm";
+import { workers, restarts } from "../db/schema/index.ts";
+import { agentStillValid, enroll, EnrollmentRefused } from "../fleet/enrollment.ts";
+import type { HeadContext } from "../head/context.ts";
+import { ingestBatch, type BatchOutcome } from "../ingest/batch.ts";
+import type { AgentConnection } from "../ingest/sessions.ts";
+import { log } from "../log.ts";
+import {
+  MAX_BATCH_SAMPLES,
+  MAX_MESSAGE_BYTES,
+  parseAgentMessage,
+  type HeadMessage,
+  type RestartStatusMessage,
+} from "../protocol/messages.ts";
+import { guard } from "./guard.ts";
+
+const agentLog = log.child({ component: "agents" });
+
+function outcomeMessages(o: BatchOutcome): HeadMessage[] {
+  const out: HeadMessage[] = [];
+  if (o.acked.length) out.push({ type: "ack", seqs: o.acked });
+  for (const r of o.rejected) out.push({ type: "reject", seqs: r.seqs, error: r.error });
+  if (o.busy) out.push({ type: "busy", seqs: o.busy.seqs, retryAfterMs: o.busy.retryAfterMs });
+  return out;
+}
+
+/** Appends an agent's report to the restart's log, if the restart belongs to that worker. */
+export async function recordRestartStatus(ctx: HeadContext, workerId: number, m: RestartStatusMessage): Promise<boolean> {
+  const event = { state: m.state, at: m.at, ...(m.message ? { message: m.message } : {}) };
+  const rows = await ctx.database.db
+    .update(restarts)
+    .set({
+      state: m.state,
+      message: m.message ?? null,
+      updatedAt: new Date(),
+      events: sql`${restarts.events} || ${JSON.stringify([event])}::jsonb`,
+    })
+    .where(sql`${restarts.id} = ${m.id} and ${restarts.workerId} = ${workerId}`)
+    .returning({ id: restarts.id });
+  return rows.length > 0;
+}
+
+export function agentRoutes(ctx: HeadContext) {
+  const db = ctx.database.db;
+  const connections = new WeakMap<object, AgentConnection>();
+
+  return new Elysia({ name: "agents" })
+    .use(guard(ctx))
+    .post(
+      "/api/v1/agent/enroll",
+      async ({ body, client, set }) => {
+        const b = (body ?? {}) as Record<string, unknown>;
+        const str = (k: string) => (typeof b[k] === "string" ? (b[k] as string) : null);
+        try {
+          return await enroll(db, b.token, {
+            hostname: str("hostname"),
+            machineId: str("machineId"),
+            version: str("version"),
+            ip: client.ip,
+          });
+        } catch (err) {
+          if (!(err instanceof EnrollmentRefused)) throw err;
+          set.status = 403;
+          return { error: err.message };
+        }
+      },
+      { access: "public" },
+    )
+    .post(
+      "/api/v1/ingest",
+      async ({ request, principal, set }) => {
+        if (principal?.kind !== "agent") throw new Error("unreachable: access agent");
+        const length = Number(request.headers.get("content-length") ?? "0");
+        if (length > MAX_MESSAGE_BYTES) {
+          set.status = 413;
+          return { error: `batch too large: ${length} bytes; at most ${MAX_MESSAGE_BYTES}` };
+        }
+        let body: unknown;
+        try {
+          body = JSON.parse(await request.text());
+        } catch {
+          set.status = 400;
+          return { error: 'body is not JSON; send {"samples": [...]}' };
+        }
+        const samples = (body as { samples?: unknown })?.samples;
+        if (!Array.isArray(samples) || samples.length === 0 || samples.length > MAX_BATCH_SAMPLES) {
+          set.status = 400;
+          return { error: `send {"samples": [...]} with 1 to ${MAX_BATCH_SAMPLES} samples` };
+        }
+        const outcome = await ingestBatch(ctx.ingestor, ctx.writer, { id: principal.workerId, name: principal.name }, samples);
+        if (outcome.busy && outcome.acked.length === 0) {
+          set.status = 429;
+          set.headers["retry-after"] = String(Math.ceil(outcome.busy.retryAfterMs / 1000));
+        } else if (outcome.rejected.length && outcome.acked.length === 0 && !outcome.busy) {
+          set.status = 400;
+        }
+        return outcome;
+      },
+      { access: "agent", parse: "none" },
+    )
+    .ws("/api/v1/agent/ws", {
+      access: "agent",
+      open(ws) {
+        const data = ws.data as { principal: { kind: string; workerId: number; name: string }; request: Request };
+        const version = data.request.headers.get("x-vigil-version");
+        const conn: AgentConnection = {
+          workerId: data.principal.workerId,
+          name: data.principal.name,
+          version,
+          connectedAt: new Date(),
+          send: (m) => ws.send(JSON.stringify(m)),
+          close: (code, reason) => ws.close(code, reason),
+        };
+        connections.set(ws.raw, conn);
+        ctx.sessions.add(conn);
+        agentLog.info("agent connected", { worker: conn.name, version });
+        if (version)
+          void db
+            .update(workers)
+            .set({ agentVersion: version.slice(0, 64) })
+            .where(eq(workers.id, conn.workerId));
+      },
+      async message(ws, raw) {
+        const conn = connections.get(ws.raw);
+        const data = ws.data as { principal: { secret: string } };
+        if (!conn) return;
+        // Checked on every message, so a revoked or rotated credential is cut off at once.
+        if (!(await agentStillValid(db, conn.workerId, data.principal.secret))) {
+          agentLog.warn("agent credential no longer valid; closing", { worker: conn.name });
+          ws.close(4001, "credential revoked or rotated");
+          return;
+        }
+        const value = typeof raw === "string" ? safeJson(raw) : raw;
+        const parsed = parseAgentMessage(value);
+        if (!parsed.ok) {
+          conn.send({ type: "reject", seqs: [], error: `malformed message: ${parsed.error}` });
+          agentLog.warn("malformed agent message", { worker: conn.name, error: parsed.error });
+          return;
+        }
+        const m = parsed.message;
+        if (m.type === "batch") {
+          const outcome = await ingestBatch(ctx.ingestor, ctx.writer, { id: conn.workerId, name: conn.name }, m.samples);
+          for (const reply of outcomeMessages(outcome)) conn.send(reply);
+          if (outcome.rejected.length)
+            agentLog.warn("samples rejected", {
+              worker: conn.name,
+              rejected: outcome.rejected.map((r) => ({ n: r.seqs.length, error: r.error })),
+            });
+        } else if (!(await recordRestartStatus(ctx, conn.workerId, m))) {
+          agentLog.warn("restart status for an unknown restart", { worker: conn.name, id: m.id });
+        }
+      },
+      close(ws) {
+        const conn = connections.get(ws.raw);
+        if (!conn) return;
+        ctx.sessions.remove(conn);
+        connections.delete(ws.raw);
+        agentLog.info("agent disconnected", { worker: conn.name });
+      },
+    });
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
