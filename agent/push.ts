@@ -273,7 +273,11 @@ export async function startPushAgent(opts: PushOptions): Promise<RunningAgent> {
   function connect() {
     if (stopped) return;
     const socket = new WebSocket(wsUrl, {
-      headers: { authorization: `Bearer ${cred.secret}`, "x-vigil-version": opts.version },
+      headers: {
+        authorization: `Bearer ${cred.secret}`,
+        "x-vigil-version": opts.version,
+        "x-vigil-interval": String(opts.intervalSeconds),
+      },
     } as unknown as string[]);
     ws = socket;
     socket.onopen = () => {

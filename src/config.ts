@@ -32,8 +32,13 @@ export interface Config {
   nvmlLib: string | undefined;
   nvidiaSmi: string | undefined;
   agentDir: string;
+  simWorkers: number;
+  simGpus: number;
+  simBatch: number;
+  duration: number | undefined; // seconds
   restartAllow: string | undefined;
   restartAllowFile: string | undefined;
+  restartVia: "direct" | "polkit" | "sudo";
   netInclude: readonly string[] | undefined;
   netExclude: readonly string[] | undefined;
   dockerDir: string | undefined;
@@ -198,6 +203,12 @@ function parsePatterns(raw: string, label: string): readonly string[] | undefine
   return parts.length ? Object.freeze(parts) : undefined;
 }
 
+function intIn(raw: string, label: string, min: number, max: number): number {
+  const n = Number(raw.trim());
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${label}="${raw}": expected a whole number from ${min} to ${max}`);
+  return n;
+}
+
 function parseSize(raw: string, label: string): string {
   if (!/^\d+(kB|MB|GB)$/.test(raw.trim())) throw new ConfigError(`${label}="${raw}": expected a size such as 16MB`);
   return raw.trim();
@@ -278,6 +289,33 @@ export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
     help: "path of nvidia-smi, the fallback when NVML cannot load (default: found on PATH)",
     parse: (raw) => (raw === "" ? undefined : raw),
   },
+  simWorkers: {
+    key: "simWorkers",
+    flag: "workers",
+    default: "10",
+    help: "synthetic workers to run",
+    parse: (raw, label) => intIn(raw, label, 1, 10_000),
+  },
+  simGpus: {
+    key: "simGpus",
+    flag: "gpus",
+    default: "8",
+    help: "GPUs per synthetic worker",
+    parse: (raw, label) => intIn(raw, label, 0, 64),
+  },
+  simBatch: {
+    key: "simBatch",
+    flag: "batch",
+    default: "1",
+    help: "samples per message (more than 1 replays a backlog, for load tests)",
+    parse: (raw, label) => intIn(raw, label, 1, 500),
+  },
+  duration: {
+    key: "duration",
+    flag: "duration",
+    help: "stop after this many seconds (default: until interrupted)",
+    parse: (raw, label) => intIn(raw, label, 1, 86_400),
+  },
   agentDir: {
     key: "agentDir",
     env: "VIGIL_AGENT_DIR",
@@ -290,6 +328,18 @@ export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
     env: "VIGIL_RESTART_ALLOW",
     help: "units this agent may restart when the head asks, comma-separated (exact names, e.g. comfyui.service)",
     parse: (raw) => (raw === "" ? undefined : raw),
+  },
+  restartVia: {
+    key: "restartVia",
+    env: "VIGIL_RESTART_VIA",
+    default: "direct",
+    help: "how restarts get their right: direct or polkit (systemctl as is) or sudo (sudo -n systemctl); the installer sets it",
+    parse: (raw, label) => {
+      const v = raw.trim();
+      if (v === "direct" || v === "polkit" || v === "sudo") return v;
+      if (v === "none") return "direct";
+      throw new ConfigError(`${label}="${raw}": expected direct, polkit or sudo`);
+    },
   },
   restartAllowFile: {
     key: "restartAllowFile",

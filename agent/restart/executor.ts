@@ -28,6 +28,12 @@ export interface RestartExecutorOptions {
   allow: readonly string[];
   /** Path of systemctl; "systemctl" is looked up on PATH. */
   systemctl?: string;
+  /**
+   * How the agent gets the right to restart (VIGIL_RESTART_VIA, written by the installer): "polkit" or
+   * "direct" run systemctl as is; "sudo" runs `sudo -n systemctl ...`, which the installer's sudoers
+   * entry allows for exactly the listed units (hosts whose polkit cannot check unit and verb).
+   */
+  via?: "direct" | "polkit" | "sudo";
   procRoot?: string;
   /** Pids using a GPU now, from the latest sample. */
   gpuPids: () => Promise<number[]>;
@@ -74,6 +80,7 @@ type Send = (state: RestartState, message?: string) => void;
 export class RestartExecutor {
   private readonly allow: readonly string[];
   private readonly systemctl: string;
+  private readonly via: "direct" | "polkit" | "sudo";
   private readonly procRoot: string;
   private readonly gpuPids: () => Promise<number[]>;
   private readonly restartTimeoutMs: number;
@@ -94,6 +101,7 @@ export class RestartExecutor {
     }
     this.allow = [...opts.allow];
     this.systemctl = opts.systemctl ?? "systemctl";
+    this.via = opts.via ?? "direct";
     this.procRoot = opts.procRoot ?? "/proc";
     this.gpuPids = opts.gpuPids;
     this.restartTimeoutMs = opts.restartTimeoutMs ?? 60_000;
@@ -204,7 +212,7 @@ export class RestartExecutor {
     // An argv array, never a shell. The unit is valid and cannot start with "-", so "--" is not
     // needed to keep it from being read as an option; it is there anyway, so that this holds even if
     // the validation ever had a hole (systemctl's own man page uses "--" for "-.mount").
-    const argv = [this.systemctl, "restart", "--", unit];
+    const argv = [...(this.via === "sudo" ? ["sudo", "-n"] : []), this.systemctl, "restart", "--", unit];
     send("restarting", `systemctl restart ${unit}`);
     this.log.info("restarting", { id, service: unit });
     const started = performance.now();

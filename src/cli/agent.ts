@@ -23,6 +23,7 @@ const settings = [
   "agentDir",
   "restartAllow",
   "restartAllowFile",
+  "restartVia",
 ] as const;
 
 export const agentCommand: Command = {
@@ -81,7 +82,13 @@ async function pushToHead(config: Readonly<Pick<Config, (typeof settings)[number
   }
   const sampler = createSampler({ ...config, log });
   await sampler.prime();
-  const executor = new RestartExecutor({ allow, procRoot: config.procRoot, gpuPids: async () => sampler.gpuPids(), log });
+  const executor = new RestartExecutor({
+    allow,
+    via: config.restartVia,
+    procRoot: config.procRoot,
+    gpuPids: async () => sampler.gpuPids(),
+    log,
+  });
   let agent: Awaited<ReturnType<typeof startPushAgent>>;
   try {
     agent = await startPushAgent({

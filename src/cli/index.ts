@@ -7,6 +7,7 @@ import { versionCommand } from "./version.ts";
 import { userCommand } from "./user.ts";
 import { tokenCommand } from "./token.ts";
 import { workerCommand } from "./worker.ts";
+import { simulateCommand } from "./simulate.ts";
 
 export const COMMANDS: readonly Command[] = [
   serveCommand,
@@ -14,6 +15,7 @@ export const COMMANDS: readonly Command[] = [
   workerCommand,
   userCommand,
   tokenCommand,
+  simulateCommand,
   migrateCommand,
   versionCommand,
 ];

@@ -4,7 +4,7 @@ import type { Db } from "../db/client.ts";
 import { workers } from "../db/schema/index.ts";
 
 export type WorkerKind = "local" | "remote";
-export type WorkerStatus = "online" | "offline" | "never-seen";
+export type WorkerStatus = "online" | "stale" | "offline" | "never-seen";
 
 export interface WorkerSummary {
   id: number;
@@ -18,14 +18,21 @@ export interface WorkerSummary {
   createdAt: string;
 }
 
-/** A worker counts as offline after this many missed intervals (and never sooner than the grace). */
-export const OFFLINE_AFTER_INTERVALS = 3;
-const OFFLINE_GRACE_MS = 5_000;
+/**
+ * From the last sample's arrival: online within 3 intervals (at least 5 s), stale within 10 intervals
+ * (at least 60 s: a hiccup, or a backlog still replaying), offline after that.
+ */
+export const STALE_AFTER_INTERVALS = 3;
+export const OFFLINE_AFTER_INTERVALS = 10;
+const STALE_GRACE_MS = 5_000;
+const OFFLINE_GRACE_MS = 60_000;
 
 export function workerStatus(lastSeenAt: Date | null, intervalSeconds: number, now = Date.now()): WorkerStatus {
   if (!lastSeenAt) return "never-seen";
-  const limit = Math.max(OFFLINE_GRACE_MS, OFFLINE_AFTER_INTERVALS * intervalSeconds * 1000);
-  return now - lastSeenAt.getTime() <= limit ? "online" : "offline";
+  const age = now - lastSeenAt.getTime();
+  if (age <= Math.max(STALE_GRACE_MS, STALE_AFTER_INTERVALS * intervalSeconds * 1000)) return "online";
+  if (age <= Math.max(OFFLINE_GRACE_MS, OFFLINE_AFTER_INTERVALS * intervalSeconds * 1000)) return "stale";
+  return "offline";
 }
 
 /** Creates the worker if it is new, otherwise updates what it reports about itself; returns its id. */

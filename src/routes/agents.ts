@@ -15,6 +15,9 @@ import {
   type RestartStatusMessage,
 } from "../protocol/messages.ts";
 import { guard } from "./guard.ts";
+import { binaryInfo } from "./install.ts";
+import { isNewer } from "../../agent/update.ts";
+import { VERSION } from "../version.ts";
 
 const agentLog = log.child({ component: "agents" });
 
@@ -44,6 +47,15 @@ export async function recordRestartStatus(ctx: HeadContext, workerId: number, m:
 
 export function agentRoutes(ctx: HeadContext) {
   const db = ctx.database.db;
+
+  /** An agent older than this head is told where to get the head's binary (compiled heads only). */
+  const announceUpdate = async (conn: AgentConnection) => {
+    if (!conn.version || !isNewer(VERSION, conn.version)) return;
+    const info = await binaryInfo().catch(() => null);
+    if (!info) return;
+    conn.send({ type: "update", version: VERSION, path: "/download/vigil-linux-x64", sha256: info.sha256 });
+    agentLog.info("told an older agent to update", { worker: conn.name, from: conn.version, to: VERSION });
+  };
   const connections = new WeakMap<object, AgentConnection>();
 
   return new Elysia({ name: "agents" })
@@ -116,11 +128,15 @@ export function agentRoutes(ctx: HeadContext) {
         connections.set(ws.raw, conn);
         ctx.sessions.add(conn);
         agentLog.info("agent connected", { worker: conn.name, version });
-        if (version)
-          void db
-            .update(workers)
-            .set({ agentVersion: version.slice(0, 64) })
-            .where(eq(workers.id, conn.workerId));
+        // The agent says how often it samples: that decides when it counts as stale or offline.
+        const interval = Number(data.request.headers.get("x-vigil-interval"));
+        const intervalSeconds = Number.isFinite(interval) && interval > 0 ? Math.min(3600, Math.max(1, Math.ceil(interval))) : undefined;
+        void db
+          .update(workers)
+          .set({ agentVersion: version?.slice(0, 64) ?? null, ...(intervalSeconds ? { intervalSeconds } : {}) })
+          .where(eq(workers.id, conn.workerId))
+          .catch((err: unknown) => agentLog.warn("could not record the agent's version", { error: err }));
+        void announceUpdate(conn);
       },
       async message(ws, raw) {
         const conn = connections.get(ws.raw);

@@ -10,6 +10,7 @@ import { adminTokenRoutes } from "./admin-tokens.tsx";
 import { adminAuditRoutes } from "./admin-audit.tsx";
 import { agentRoutes } from "./agents.ts";
 import { workerAdminRoutes } from "./api-workers.ts";
+import { installRoutes } from "./install.ts";
 
 export const ROUTE_GROUPS = [
   healthRoutes,
@@ -22,4 +23,5 @@ export const ROUTE_GROUPS = [
   adminAuditRoutes,
   agentRoutes,
   workerAdminRoutes,
+  installRoutes,
 ] as const satisfies readonly ((ctx: HeadContext) => unknown)[];

@@ -19,3 +19,11 @@ declare module "*.min.js" {
   const path: string;
   export default path;
 }
+declare module "*.sh" {
+  const text: string;
+  export default text;
+}
+declare module "*.service" {
+  const text: string;
+  export default text;
+}
