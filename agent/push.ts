@@ -284,7 +284,7 @@ export async function startPushAgent(opts: PushOptions): Promise<RunningAgent> {
       open = true;
       attempt = 0;
       credentialRefusedLogged = false;
-      opts.log.info("connected to the head", { head: opts.head, spooled: spool.pending });
+      opts.log.info("connected to the head", { head: opts.head, spooled: spool.pending, droppedBySpoolLimits: spool.dropped });
       void flush();
     };
     socket.onmessage = (e) => {

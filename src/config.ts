@@ -39,6 +39,8 @@ export interface Config {
   restartAllow: string | undefined;
   restartAllowFile: string | undefined;
   restartVia: "direct" | "polkit" | "sudo";
+  spoolMax: number; // bytes
+  spoolMaxAge: number; // seconds
   netInclude: readonly string[] | undefined;
   netExclude: readonly string[] | undefined;
   dockerDir: string | undefined;
@@ -209,6 +211,16 @@ function intIn(raw: string, label: string, min: number, max: number): number {
   return n;
 }
 
+/** "256MB", "64KB", "1GB" (powers of 1024) or plain bytes. */
+function parseBytes(raw: string, label: string): number {
+  const m = /^(\d+)\s*(B|KB|MB|GB)?$/i.exec(raw.trim());
+  if (!m) throw new ConfigError(`${label}="${raw}": expected a size such as 256MB`);
+  const unit = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[(m[2] ?? "B").toUpperCase() as "B"];
+  const bytes = Number(m[1]) * unit;
+  if (bytes < 16 * 1024) throw new ConfigError(`${label}="${raw}": at least 16KB`);
+  return bytes;
+}
+
 function parseSize(raw: string, label: string): string {
   if (!/^\d+(kB|MB|GB)$/.test(raw.trim())) throw new ConfigError(`${label}="${raw}": expected a size such as 16MB`);
   return raw.trim();
@@ -328,6 +340,20 @@ export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
     env: "VIGIL_RESTART_ALLOW",
     help: "units this agent may restart when the head asks, comma-separated (exact names, e.g. comfyui.service)",
     parse: (raw) => (raw === "" ? undefined : raw),
+  },
+  spoolMax: {
+    key: "spoolMax",
+    env: "VIGIL_SPOOL_MAX",
+    default: "256MB",
+    help: "most disk the agent's spool may use while the head is away; oldest samples dropped first",
+    parse: parseBytes,
+  },
+  spoolMaxAge: {
+    key: "spoolMaxAge",
+    env: "VIGIL_SPOOL_MAX_AGE",
+    default: "72h",
+    help: "samples older than this are dropped from the spool",
+    parse: parseDuration,
   },
   restartVia: {
     key: "restartVia",

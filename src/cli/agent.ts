@@ -24,6 +24,8 @@ const settings = [
   "restartAllow",
   "restartAllowFile",
   "restartVia",
+  "spoolMax",
+  "spoolMaxAge",
 ] as const;
 
 export const agentCommand: Command = {
@@ -97,6 +99,8 @@ async function pushToHead(config: Readonly<Pick<Config, (typeof settings)[number
       token: config.token,
       version: VERSION,
       intervalSeconds: config.interval,
+      spoolMaxBytes: config.spoolMax,
+      spoolMaxAgeMs: config.spoolMaxAge * 1000,
       sample: () => sampler.next(),
       setNextSeq: (n) => sampler.setNextSeq(n),
       log,

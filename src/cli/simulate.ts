@@ -1,7 +1,7 @@
 // `vigil simulate`: a synthetic fleet that enrolls and pushes samples over the real agent protocol, for demos and load tests.
 import { ConfigError, parseCommandConfig } from "../config.ts";
 import { log, setLogLevel } from "../log.ts";
-import type { HeadMessage } from "../protocol/messages.ts";
+import { MAX_BATCH_SAMPLES as MAX_BATCH, type HeadMessage } from "../protocol/messages.ts";
 import type { GpuVitals, Sample } from "../protocol/sample.ts";
 import { VERSION } from "../version.ts";
 import type { Command } from "./command.ts";
@@ -62,6 +62,9 @@ export const simulateCommand: Command = {
 
     let acked = 0;
     let rejected = 0;
+    let busy = 0;
+    // Samples are timestamped from a virtual clock advancing one interval per sample, so a batch of K is K distinct instants.
+    const base = Date.now() - 3_600_000;
     const wsUrl = `${head.replace(/^http/, "ws")}/api/v1/agent/ws`;
     await Promise.all(
       fleet.map(
@@ -79,7 +82,15 @@ export const simulateCommand: Command = {
                 acked += msg.seqs.length;
                 w.acked += msg.seqs.length;
               } else if (msg.type === "reject") rejected += msg.seqs.length;
-              else if (msg.type === "restart")
+              else if (msg.type === "busy") {
+                // As a real agent does: keep the samples and send them again when the head says.
+                busy += msg.seqs.length;
+                setTimeout(() => {
+                  const again = msg.seqs.map((seq) => syntheticSample(w.name, seq, new Date(base + seq * config.interval * 1000), w.gpus));
+                  for (let i = 0; i < again.length; i += MAX_BATCH)
+                    ws.send(JSON.stringify({ type: "batch", samples: again.slice(i, i + MAX_BATCH) }));
+                }, msg.retryAfterMs);
+              } else if (msg.type === "restart")
                 ws.send(
                   JSON.stringify({
                     type: "restart-status",
@@ -100,8 +111,6 @@ export const simulateCommand: Command = {
     let stop = false;
     process.on("SIGINT", () => (stop = true));
     process.on("SIGTERM", () => (stop = true));
-    // Samples are timestamped from a virtual clock advancing one interval per sample, so a batch of K is K distinct instants.
-    const base = Date.now() - 3_600_000;
     while (!stop && (!config.duration || performance.now() - started < config.duration * 1000)) {
       const tickStart = performance.now();
       for (const w of fleet) {
@@ -115,7 +124,9 @@ export const simulateCommand: Command = {
       const now = performance.now();
       if (now - lastReport >= 5000) {
         const rate = ((acked - ackedAtReport) * 1000) / (now - lastReport);
-        console.error(`acked ${rate.toFixed(0)} samples/s (${(rate * config.simGpus).toFixed(0)} GPU samples/s), ${rejected} rejected`);
+        console.error(
+          `acked ${rate.toFixed(0)} samples/s (${(rate * config.simGpus).toFixed(0)} GPU samples/s), ${rejected} rejected, ${busy} sent again after busy`,
+        );
         lastReport = now;
         ackedAtReport = acked;
       }
@@ -123,7 +134,7 @@ export const simulateCommand: Command = {
     }
     // Let in-flight batches be acknowledged before counting.
     const sent = fleet.reduce((n, w) => n + w.seq, 0);
-    const drainUntil = performance.now() + 30_000;
+    const drainUntil = performance.now() + 60_000;
     while (acked + rejected < sent && performance.now() < drainUntil) await Bun.sleep(100);
     const seconds = (performance.now() - started) / 1000;
     for (const w of fleet) w.ws?.close(1000, "simulation over");
@@ -134,6 +145,7 @@ export const simulateCommand: Command = {
       sent,
       acked,
       rejected,
+      busy,
       samplesPerSecond: Math.round(acked / seconds),
       gpuSamplesPerSecond: Math.round((acked * config.simGpus) / seconds),
     };

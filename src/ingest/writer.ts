@@ -1,6 +1,7 @@
 // Batched writer: queues sample rows and commits them in one transaction per flush, resolving each batch's promise after commit.
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { bulkInsertSql } from "../db/bulk.ts";
 import { gpuSamples, hostSamples, workers } from "../db/schema/index.ts";
 import type { Logger } from "../log.ts";
 import type { GpuSampleRow, HostSampleRow } from "./rows.ts";
@@ -29,8 +30,8 @@ export interface WriterOptions {
   log: Logger;
 }
 
-/** PostgreSQL allows 65,535 parameters per statement; the widest row has 24 columns. */
-const ROWS_PER_STATEMENT = 1000;
+/** Rows per statement: one JSON parameter each, kept to a few MB so no single statement stalls the database. */
+const ROWS_PER_STATEMENT = 2000;
 
 export class BatchedWriter {
   private queue: Pending[] = [];
@@ -141,18 +142,12 @@ export class BatchedWriter {
       }
     }
     await this.db.transaction(async (tx) => {
+      // A replayed sample (same worker and instant) is stored once.
       for (let i = 0; i < hostRows.length; i += ROWS_PER_STATEMENT) {
-        // A replayed sample (same worker and instant) is stored once.
-        await tx
-          .insert(hostSamples)
-          .values(hostRows.slice(i, i + ROWS_PER_STATEMENT))
-          .onConflictDoNothing();
+        await tx.execute(bulkInsertSql(hostSamples, hostRows.slice(i, i + ROWS_PER_STATEMENT), { onConflictDoNothing: true }));
       }
       for (let i = 0; i < gpuRows.length; i += ROWS_PER_STATEMENT) {
-        await tx
-          .insert(gpuSamples)
-          .values(gpuRows.slice(i, i + ROWS_PER_STATEMENT))
-          .onConflictDoNothing();
+        await tx.execute(bulkInsertSql(gpuSamples, gpuRows.slice(i, i + ROWS_PER_STATEMENT), { onConflictDoNothing: true }));
       }
       for (const [workerId, { seq, ts }] of seen) {
         await tx

@@ -126,6 +126,40 @@ describe("agents and head over the real protocol", () => {
     expect(await head.stop()).toBe(0);
   }, 120_000);
 
+  test("a spool filled past its bound while the head is away keeps the newest samples and counts exactly what it dropped", async () => {
+    const port = freePort();
+    let head = startHead(port);
+    await head.ready(60_000);
+    const name = "w-spool-bound";
+    const agent = startAgent(port, dir(), await addWorker(name), { VIGIL_SPOOL_MAX: "32KB" });
+    await waitFor("samples", async () => (await stored(name)).n > 4, 30_000);
+    await head.stop("SIGKILL");
+    await Bun.sleep(8_000); // about 32 samples: more than 32 KB of spool holds
+    head = startHead(port);
+    await head.ready(60_000);
+    const reconnect = () =>
+      agent
+        .stderr()
+        .split("\n")
+        .filter((l) => l.includes('"connected to the head"'))
+        .map((l) => JSON.parse(l).context as { droppedBySpoolLimits: number })[1];
+    await waitFor("the agent to reconnect", async () => reconnect() !== undefined, 60_000);
+    const dropped = reconnect()!.droppedBySpoolLimits;
+    expect(dropped).toBeGreaterThan(0);
+    // Let the backlog and a few live samples land, then count the holes below the live edge.
+    const atReconnect = (await stored(name)).max;
+    await waitFor("the backlog", async () => (await stored(name)).max > atReconnect + 12, 30_000);
+    const s = await stored(name);
+    const edge = s.max - 8;
+    const present = new Set(s.seqs);
+    let missing = 0;
+    for (let q = 0; q <= edge; q++) if (!present.has(q)) missing++;
+    expect(missing).toBe(dropped);
+    expect(s.distinct).toBe(s.n);
+    expect(await agent.stop()).toBe(0);
+    expect(await head.stop()).toBe(0);
+  }, 120_000);
+
   test("restarts: an allowed unit is restarted through systemctl; anything else is refused and never reaches it", async () => {
     const port = freePort();
     const head = startHead(port);
