@@ -1,6 +1,9 @@
 // Pure parsers of nvidia-smi's CSV and summary output: captured text in, GpuVitals out.
 import type { GpuProcess, GpuVitals } from "../../../src/protocol/sample.ts";
 import type { ProcessOwner } from "../gpu/processes.ts";
+import { lostGpu } from "../gpu/lost.ts";
+
+export { lostGpu };
 import { decodeThrottleReasons as decodeReasonMask } from "../nvml/throttle.ts";
 import type { GpuFieldKey, ResolvedField } from "./query.ts";
 
@@ -109,51 +112,6 @@ function isLost(row: ReadonlyMap<GpuFieldKey, string>): boolean {
   const live = [...row].filter(([key]) => !IDENTITY.has(key)).map(([, value]) => value);
   if (live.some((v) => LOST_VALUE.test(v))) return true;
   return live.length > 0 && live.every(isUnavailable) && live.some((v) => UNKNOWN_ERROR.test(v));
-}
-
-/** A GPU present in the list with nothing known but who it is. */
-export function lostGpu(identity: Pick<GpuVitals, "index" | "uuid" | "name"> & Partial<GpuVitals>): GpuVitals {
-  return {
-    index: identity.index,
-    uuid: identity.uuid,
-    name: identity.name,
-    driverVersion: identity.driverVersion ?? null,
-    cudaVersion: identity.cudaVersion ?? null,
-    utilization: null,
-    memoryUtilization: null,
-    memoryUsed: null,
-    memoryTotal: null,
-    memoryFree: null,
-    temperature: null,
-    powerUsage: null,
-    powerLimit: null,
-    fanSpeed: null,
-    smClock: null,
-    memoryClock: null,
-    pcieTxKBps: null,
-    pcieRxKBps: null,
-    encoderUtilization: null,
-    decoderUtilization: null,
-    pstate: null,
-    throttleReasons: [],
-    eccCorrected: null,
-    eccUncorrected: null,
-    processes: [],
-    lost: true,
-    pciBusId: identity.pciBusId ?? null,
-    serial: identity.serial ?? null,
-    computeCapability: null,
-    migMode: null,
-    powerLimitDefault: null,
-    memoryTemperature: null,
-    fanSpeeds: null,
-    graphicsClock: null,
-    maxSmClock: null,
-    maxMemoryClock: null,
-    maxGraphicsClock: null,
-    pcieLinkGen: null,
-    pcieLinkWidth: null,
-  };
 }
 
 function rowToVitals(row: ReadonlyMap<GpuFieldKey, string>, cudaVersion: string | null): GpuVitals {

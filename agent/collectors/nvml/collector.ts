@@ -2,6 +2,7 @@
 import type { Pointer } from "bun:ffi";
 import type { GpuProcess, GpuVitals } from "../../../src/protocol/sample.ts";
 import { ProcessDirectory, type ProcessOwner } from "../gpu/processes.ts";
+import { lostGpu } from "../gpu/lost.ts";
 import { GpuSourceUnavailable, type GpuReading, type GpuSource } from "../gpu/source.ts";
 import { loadNvml, nvmlErrorName, NvmlLoadError, type NvmlLib } from "./library.ts";
 import {
@@ -492,47 +493,15 @@ class NvmlSource implements GpuSource {
   /** A GPU that fell off the bus: what identifies it stays (to find the board), every reading is null. */
   private lostVitals(d: Device): GpuVitals {
     const info = d.info;
-    return {
+    return lostGpu({
       index: d.index,
       uuid: info.uuid,
       name: info.name,
       driverVersion: this.driverVersion,
       cudaVersion: this.cudaVersion,
-      utilization: null,
-      memoryUtilization: null,
-      memoryUsed: null,
-      memoryTotal: null,
-      memoryFree: null,
-      temperature: null,
-      powerUsage: null,
-      powerLimit: null,
-      fanSpeed: null,
-      smClock: null,
-      memoryClock: null,
-      pcieTxKBps: null,
-      pcieRxKBps: null,
-      encoderUtilization: null,
-      decoderUtilization: null,
-      pstate: null,
-      throttleReasons: [],
-      eccCorrected: null,
-      eccUncorrected: null,
-      processes: [],
-      lost: true,
       pciBusId: info.pciBusId,
       serial: info.serial,
-      computeCapability: null,
-      migMode: null,
-      powerLimitDefault: null,
-      memoryTemperature: null,
-      fanSpeeds: null,
-      graphicsClock: null,
-      maxSmClock: null,
-      maxMemoryClock: null,
-      maxGraphicsClock: null,
-      pcieLinkGen: null,
-      pcieLinkWidth: null,
-    };
+    });
   }
 
   /**
