@@ -441,7 +441,11 @@ for (;;) {
       const lastAppended = Math.max(...appended);
       for (const seq of left) {
         expect(acked.has(seq)).toBe(false);
-        expect(appended.has(seq) || seq === lastAppended + 1).toBe(true);
+        // Beyond the last reported seq is allowed: under load, the pipe of a SIGKILLed child can end
+        // before its last lines are read (seen once in a full CI run), so the report may lag the spool.
+        if (!(appended.has(seq) || seq > lastAppended)) {
+          throw new Error(`seq ${seq} left in the spool was never reported appended (last reported ${lastAppended}; round ${round})`);
+        }
       }
       const leftSet = new Set(left);
       const missing = [...appended].filter((seq) => !taken.has(seq) && !leftSet.has(seq));
