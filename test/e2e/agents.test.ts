@@ -131,10 +131,10 @@ describe("agents and head over the real protocol", () => {
     let head = startHead(port);
     await head.ready(60_000);
     const name = "w-spool-bound";
-    const agent = startAgent(port, dir(), await addWorker(name), { VIGIL_SPOOL_MAX: "32KB" });
+    const agent = startAgent(port, dir(), await addWorker(name), { VIGIL_SPOOL_MAX: "16KB" });
     await waitFor("samples", async () => (await stored(name)).n > 4, 30_000);
     await head.stop("SIGKILL");
-    await Bun.sleep(8_000); // about 32 samples: more than 32 KB of spool holds
+    await Bun.sleep(12_000); // about 48 samples of 0.9-1.5 KB: three times what 16 KB of spool holds
     head = startHead(port);
     await head.ready(60_000);
     const reconnect = () =>
