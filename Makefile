@@ -17,7 +17,7 @@ help:
 	@echo "make run        start vigil serve on the embedded database (http://localhost:8480)"
 	@echo "make test       install what is missing, then typecheck and run the whole suite"
 	@echo "make build      compile dist/vigil (one file: runtime, assets, migrations, PGlite)"
-	@echo "make bench      run the benchmarks under bench/ (see BENCHMARKS.md)"
+	@echo "make bench      run every benchmark under bench/ (see BENCHMARKS.md; about 12 minutes)"
 	@echo "make clean      remove dist/ and the installed tools"
 
 run: deps
@@ -36,8 +36,13 @@ typecheck: deps
 build: deps
 	$(BUN) scripts/build.ts
 
+# Each prints a Markdown table for BENCHMARKS.md; together they take about 12 minutes.
 bench: deps build
 	$(BUN) bench/startup.ts
+	$(BUN) bench/nvml-sweep.ts
+	$(BUN) bench/spool.ts
+	$(BUN) bench/agent.ts
+	$(BUN) bench/ingest.ts
 
 deps: $(DEPS_STAMP)
 
