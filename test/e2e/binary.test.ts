@@ -54,5 +54,29 @@ test("the compiled binary carries its assets, migrations and PGlite, and serves 
   const cur = await getJson(`${head.url}/api/v1/metrics/current`, bearer);
   expect(cur.workers[0].sample.host.memoryTotal).toBeGreaterThan(0);
   expect(existsSync(join(runDir, "vigil-data", "pglite"))).toBe(true);
+
+  // An agent older than the head is told where to get the head's own binary, with its sha256.
+  const ticket = await runVigilIn(runDir, [binary, "worker", "add", "old-agent"]);
+  expect(ticket.code).toBe(0);
+  const enrolled = await fetch(`${head.url}/api/v1/agent/enroll`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token: ticket.stdout.trim(), hostname: "old-agent" }),
+  });
+  const { secret } = (await enrolled.json()) as { secret: string };
+  const ws = new WebSocket(`${head.url.replace("http", "ws")}/api/v1/agent/ws`, {
+    headers: { authorization: `Bearer ${secret}`, "x-vigil-version": "0.0.1" },
+  } as unknown as string[]);
+  const notice = await new Promise<{ type: string; version: string; path: string; sha256: string }>((resolve, reject) => {
+    ws.onmessage = (e) => resolve(JSON.parse(String(e.data)));
+    ws.onerror = () => reject(new Error("websocket failed"));
+    setTimeout(() => reject(new Error("no update notice within 10 s")), 10_000);
+  });
+  ws.close();
+  const fileSha = new Bun.CryptoHasher("sha256").update(await Bun.file(binary).arrayBuffer()).digest("hex");
+  expect(notice).toEqual({ type: "update", version: version.stdout.split(" ")[1]!, path: "/download/vigil-linux-x64", sha256: fileSha });
+  const download = await fetch(`${head.url}${notice.path}`);
+  expect(new Bun.CryptoHasher("sha256").update(await download.arrayBuffer()).digest("hex")).toBe(fileSha);
+
   expect(await head.stop()).toBe(0);
 }, 120_000);
