@@ -30,6 +30,35 @@ describeEachEngine("routes", (engine) => {
     expect(gpu01.sample.gpus[0].name).toBe("NVIDIA H100 80GB HBM3");
   });
 
+  test("GET /api/v1/workers/:id gives one worker with its GPUs and latest sample; an unknown id is 404", async () => {
+    const list = await (await head.request("/api/v1/workers", { as: "viewer-token" })).json();
+    const id = list.workers.find((w: { name: string }) => w.name === "gpu-01").id;
+    const one = await (await head.request(`/api/v1/workers/${id}`, { as: "viewer-token" })).json();
+    expect(one.worker).toMatchObject({ name: "gpu-01", status: "online" });
+    expect(one.gpus.map((g: { index: number; computeCapability: string }) => [g.index, g.computeCapability])).toEqual([
+      [0, "9.0"],
+      [1, "9.0"],
+    ]);
+    expect(one.latest.sample.gpus).toHaveLength(2);
+    expect(one.connected).toBe(false);
+    expect((await head.request("/api/v1/workers/424242", { as: "viewer-token" })).status).toBe(404);
+  });
+
+  test("GET /api/v1/gpus/free lists idle GPUs of online workers, most free memory first", async () => {
+    const id = await upsertWorker(head.database.db, { name: "gpu-idle", kind: "remote" });
+    const sample = makeSample(1, { ts: new Date(Date.now() - 300), gpus: 3 });
+    sample.gpus[0] = { ...sample.gpus[0]!, utilization: 0, memoryUsed: 500, memoryFree: 81059 }; // free
+    sample.gpus[1] = { ...sample.gpus[1]!, utilization: 0, memoryUsed: 40000, memoryFree: 41559 }; // idle but memory held
+    sample.gpus[2] = { ...sample.gpus[2]!, utilization: 2, memoryUsed: 100, memoryFree: 81459 }; // free, more memory
+    await head.ctx.ingestor.ingest({ id, name: "gpu-idle" }, sample);
+    const free = (await (await head.request("/api/v1/gpus/free", { as: "viewer" })).json()).gpus;
+    const mine = free.filter((g: { worker: string }) => g.worker === "gpu-idle");
+    expect(mine.map((g: { index: number; memoryFreeMiB: number }) => [g.index, g.memoryFreeMiB])).toEqual([
+      [2, 81459],
+      [0, 81059],
+    ]);
+  });
+
   test("GET / renders the fleet page with Pico", async () => {
     const r = await head.request("/", { as: "viewer" });
     expect(r.headers.get("content-type")).toStartWith("text/html");
