@@ -5,6 +5,7 @@ import { hostname } from "node:os";
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { WORKER_NAME, WORKER_NAME_RULE } from "./fleet/names.ts";
 
 /** A setting that cannot be used. main.ts prints `message` on one line and exits with code 2. */
 export class ConfigError extends Error {
@@ -405,8 +406,7 @@ export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
     help: "name this machine reports as (default: its host name)",
     parse: (raw, label) => {
       const v = raw.trim();
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(v))
-        throw new ConfigError(`${label}="${raw}": use 1-63 letters, digits, '.', '_' or '-'`);
+      if (!WORKER_NAME.test(v)) throw new ConfigError(`${label}="${raw}": ${WORKER_NAME_RULE}`);
       return v;
     },
   },

@@ -6,6 +6,7 @@ import { workers } from "../db/schema/index.ts";
 import { audit, type Actor } from "../auth/audit.ts";
 import { hashSecret } from "../auth/sessions.ts";
 import { InputError } from "../auth/text.ts";
+import { WORKER_NAME, WORKER_NAME_RULE } from "./names.ts";
 
 /** Enrollment tokens and agent secrets are recognisable, like API tokens, and carry 256 random bits. */
 export const ENROLLMENT_PREFIX = "vge_";
@@ -13,11 +14,9 @@ export const AGENT_SECRET_PREFIX = "vga_";
 /** An enrollment token not used within this long must be made again (vigil worker rotate). */
 export const ENROLLMENT_TTL_MS = 7 * 86_400_000;
 
-const WORKER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-
 export function checkWorkerName(raw: unknown): string {
   if (typeof raw !== "string" || !WORKER_NAME.test(raw.trim())) {
-    throw new InputError("worker name: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+    throw new InputError(`worker name: ${WORKER_NAME_RULE}`);
   }
   return raw.trim();
 }

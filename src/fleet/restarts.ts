@@ -5,9 +5,10 @@ import { restarts, workers } from "../db/schema/index.ts";
 import { audit, type Actor } from "../auth/audit.ts";
 import { InputError } from "../auth/text.ts";
 import type { AgentSessions } from "../ingest/sessions.ts";
+import type { RestartStatusMessage } from "../protocol/messages.ts";
+import { unitNameProblem } from "../../agent/restart/allowlist.ts";
+import { sql } from "drizzle-orm";
 
-/** The head's own, early check; the agent is the authority and checks its allow-list again. */
-const UNIT = /^[A-Za-z0-9:_.\\@-]{1,255}$/;
 export const DEFAULT_WAIT_SECONDS = 600;
 
 export type RestartRow = typeof restarts.$inferSelect;
@@ -27,7 +28,9 @@ export async function requestRestart(
   input: { service?: unknown; reason?: unknown; force?: unknown; waitSeconds?: unknown },
 ): Promise<RestartRow> {
   const service = typeof input.service === "string" ? input.service.trim() : "";
-  if (!UNIT.test(service) || service.startsWith("-")) throw new InputError("service must be a systemd unit name such as comfyui.service");
+  // The agent's own rule, checked early so a bad name is a 400 here; the agent checks it (and its allow-list) again.
+  const problem = unitNameProblem(service);
+  if (problem) throw new InputError(`service: ${problem}`);
   const reason = typeof input.reason === "string" ? input.reason.slice(0, 2000) : null;
   const force = input.force === true;
   const wait =
@@ -56,4 +59,20 @@ export async function requestRestart(
 
 export async function listRestarts(db: Db, workerId: number, limit = 50): Promise<RestartRow[]> {
   return db.select().from(restarts).where(eq(restarts.workerId, workerId)).orderBy(desc(restarts.id)).limit(limit);
+}
+
+/** Appends an agent's report to the restart's log, if the restart belongs to that worker. */
+export async function recordRestartStatus(db: Db, workerId: number, m: RestartStatusMessage): Promise<boolean> {
+  const event = { state: m.state, at: m.at, ...(m.message ? { message: m.message } : {}) };
+  const rows = await db
+    .update(restarts)
+    .set({
+      state: m.state,
+      message: m.message ?? null,
+      updatedAt: new Date(),
+      events: sql`${restarts.events} || ${JSON.stringify([event])}::jsonb`,
+    })
+    .where(sql`${restarts.id} = ${m.id} and ${restarts.workerId} = ${workerId}`)
+    .returning({ id: restarts.id });
+  return rows.length > 0;
 }

@@ -1,8 +1,9 @@
 // The agents' endpoints: enrollment, the WebSocket that carries samples up and commands down, and POST /api/v1/ingest.
 import { Elysia } from "elysia";
 import { eq, sql } from "drizzle-orm";
-import { workers, restarts } from "../db/schema/index.ts";
+import { workers } from "../db/schema/index.ts";
 import { agentStillValid, enroll, EnrollmentRefused } from "../fleet/enrollment.ts";
+import { recordRestartStatus } from "../fleet/restarts.ts";
 import type { HeadContext } from "../head/context.ts";
 import { ingestBatch, type BatchOutcome } from "../ingest/batch.ts";
 import type { AgentConnection } from "../ingest/sessions.ts";
@@ -27,22 +28,6 @@ function outcomeMessages(o: BatchOutcome): HeadMessage[] {
   for (const r of o.rejected) out.push({ type: "reject", seqs: r.seqs, error: r.error });
   if (o.busy) out.push({ type: "busy", seqs: o.busy.seqs, retryAfterMs: o.busy.retryAfterMs });
   return out;
-}
-
-/** Appends an agent's report to the restart's log, if the restart belongs to that worker. */
-export async function recordRestartStatus(ctx: HeadContext, workerId: number, m: RestartStatusMessage): Promise<boolean> {
-  const event = { state: m.state, at: m.at, ...(m.message ? { message: m.message } : {}) };
-  const rows = await ctx.database.db
-    .update(restarts)
-    .set({
-      state: m.state,
-      message: m.message ?? null,
-      updatedAt: new Date(),
-      events: sql`${restarts.events} || ${JSON.stringify([event])}::jsonb`,
-    })
-    .where(sql`${restarts.id} = ${m.id} and ${restarts.workerId} = ${workerId}`)
-    .returning({ id: restarts.id });
-  return rows.length > 0;
 }
 
 export function agentRoutes(ctx: HeadContext) {
@@ -164,7 +149,7 @@ export function agentRoutes(ctx: HeadContext) {
               worker: conn.name,
               rejected: outcome.rejected.map((r) => ({ n: r.seqs.length, error: r.error })),
             });
-        } else if (!(await recordRestartStatus(ctx, conn.workerId, m))) {
+        } else if (!(await recordRestartStatus(db, conn.workerId, m))) {
           agentLog.warn("restart status for an unknown restart", { worker: conn.name, id: m.id });
         }
       },

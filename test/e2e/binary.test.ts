@@ -4,13 +4,6 @@ import { copyFileSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { REPO, freePort, getJson, runVigil, spawnVigil, tempDir, type VigilProcess } from "../harness/process.ts";
 
-/** Runs the binary with the empty directory as its working directory (the default ./vigil-data is there). */
-async function runVigilIn(cwd: string, cmd: string[]) {
-  const proc = Bun.spawn(cmd, { cwd, stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, stdout, stderr };
-}
-
 const dirs: string[] = [];
 let head: VigilProcess | undefined;
 afterAll(async () => {
@@ -36,7 +29,7 @@ test("the compiled binary carries its assets, migrations and PGlite, and serves 
   // cwd is the empty directory, so the default ./vigil-data lands there.
   head = spawnVigil({ cmd: [binary], args: ["serve", "--listen", `127.0.0.1:${port}`], cwd: runDir, port });
   const token = async () => {
-    const r = await runVigilIn(runDir, [binary, "token", "create", "--name", "bin", "--role", "viewer"]);
+    const r = await runVigil(["token", "create", "--name", "bin", "--role", "viewer"], {}, [binary], runDir);
     expect(r.code).toBe(0);
     return r.stdout.trim();
   };
@@ -56,7 +49,7 @@ test("the compiled binary carries its assets, migrations and PGlite, and serves 
   expect(existsSync(join(runDir, "vigil-data", "pglite"))).toBe(true);
 
   // An agent older than the head is told where to get the head's own binary, with its sha256.
-  const ticket = await runVigilIn(runDir, [binary, "worker", "add", "old-agent"]);
+  const ticket = await runVigil(["worker", "add", "old-agent"], {}, [binary], runDir);
   expect(ticket.code).toBe(0);
   const enrolled = await fetch(`${head.url}/api/v1/agent/enroll`, {
     method: "POST",

@@ -1,6 +1,7 @@
 // Test access to the fake NVML: builds it, and reaches its fakeNvml* hooks through a second dlopen of the same file.
 import { dlopen } from "bun:ffi";
 import { join } from "node:path";
+import { makeSample } from "../fixtures/samples.ts";
 import type { GpuVitals, Sample } from "../../src/protocol/sample.ts";
 import { buildFakeNvml, type FakeNvmlFlavour } from "./build.ts";
 
@@ -51,26 +52,6 @@ export async function fakeNvml(flavour: FakeNvmlFlavour): Promise<FakeNvml> {
 
 /** A whole wire sample around a GPU reading, as the agent would send it, for checkSample(). */
 export function sampleAround(gpus: GpuVitals[], notice?: string): Sample {
-  return {
-    seq: 1,
-    ts: new Date().toISOString(),
-    host: {
-      hostname: "hgx-01",
-      cpuPercent: null,
-      load: null,
-      memoryUsed: null,
-      memoryTotal: null,
-      swapUsed: null,
-      swapTotal: null,
-      uptimeSeconds: null,
-      disks: [],
-      diskReadBps: null,
-      diskWriteBps: null,
-      netRxBps: null,
-      netTxBps: null,
-    },
-    gpus,
-    gpuSource: "nvml",
-    ...(notice ? { gpuNotice: notice } : {}),
-  };
+  const base = makeSample(1, { gpus: 0, hostname: "hgx-01", ts: new Date() });
+  return { ...base, gpus, gpuSource: "nvml", ...(notice ? { gpuNotice: notice } : {}) };
 }

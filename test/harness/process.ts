@@ -96,9 +96,9 @@ export function spawnVigil(opts: {
 }
 
 /** Runs a vigil command to completion and returns its exit code and output. */
-export async function runVigil(args: string[], env: Record<string, string> = {}, cmd = vigilFromSource()) {
+export async function runVigil(args: string[], env: Record<string, string> = {}, cmd = vigilFromSource(), cwd = REPO) {
   const proc = Bun.spawn([...cmd, ...args], {
-    cwd: REPO,
+    cwd,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...env },
     stdin: "ignore",
     stdout: "pipe",
