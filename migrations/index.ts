@@ -4,6 +4,7 @@ import m0000 from "./0000_init.sql" with { type: "text" };
 import m0001 from "./0001_auth.sql" with { type: "text" };
 import m0002 from "./0002_gpu_details.sql" with { type: "text" };
 import m0003 from "./0003_agents.sql" with { type: "text" };
+import m0004 from "./0004_history.sql" with { type: "text" };
 
 /** SQL text of each migration by its journal tag. A test fails if a file on disk is missing here. */
 export const MIGRATION_SQL: Record<string, string> = {
@@ -11,6 +12,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   "0001_auth": m0001,
   "0002_gpu_details": m0002,
   "0003_agents": m0003,
+  "0004_history": m0004,
 };
 
 export const JOURNAL: { entries: { idx: number; when: number; tag: string; breakpoints: boolean }[] } = journal;

@@ -60,6 +60,12 @@ export interface Config {
   passwordStdin: boolean;
   tokenName: string | undefined;
   expires: number | undefined; // seconds
+  retentionRaw: number; // seconds
+  retention1m: number; // seconds
+  retention1h: number; // seconds
+  retentionProcesses: number; // seconds
+  processInterval: number; // seconds
+  metricsPublic: boolean;
 }
 
 type Key = keyof Config;
@@ -445,6 +451,48 @@ export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
     default: "12h",
     help: "a browser session unused this long ends",
     parse: parseDuration,
+  },
+  retentionRaw: {
+    key: "retentionRaw",
+    env: "VIGIL_RETENTION_RAW",
+    default: "24h",
+    help: "raw samples (one per interval) are kept this long",
+    parse: parseDuration,
+  },
+  retention1m: {
+    key: "retention1m",
+    env: "VIGIL_RETENTION_1M",
+    default: "30d",
+    help: "1-minute rollups (min / avg / max) are kept this long",
+    parse: parseDuration,
+  },
+  retention1h: {
+    key: "retention1h",
+    env: "VIGIL_RETENTION_1H",
+    default: "365d",
+    help: "1-hour rollups (min / avg / max) are kept this long",
+    parse: parseDuration,
+  },
+  retentionProcesses: {
+    key: "retentionProcesses",
+    env: "VIGIL_RETENTION_PROCESSES",
+    default: "7d",
+    help: "per-process GPU memory records are kept this long",
+    parse: parseDuration,
+  },
+  processInterval: {
+    key: "processInterval",
+    env: "VIGIL_PROCESS_INTERVAL",
+    default: "10s",
+    help: "per-process GPU memory is stored at most this often per GPU",
+    parse: parseInterval,
+  },
+  metricsPublic: {
+    key: "metricsPublic",
+    env: "VIGIL_METRICS_PUBLIC",
+    default: "false",
+    help: "serve the Prometheus /metrics without a token (for a scraper on a trusted network)",
+    parse: parseBool,
   },
   sessionMax: {
     key: "sessionMax",

@@ -6,6 +6,7 @@ import type { LatestCache } from "../ingest/latest.ts";
 import type { BatchedWriter } from "../ingest/writer.ts";
 import type { Security } from "../auth/security.ts";
 import type { AgentSessions } from "../ingest/sessions.ts";
+import type { RetentionLoop } from "../retention/loop.ts";
 
 /** The settings `vigil serve` reads (flags and environment), and so all the head may use. */
 export const HEAD_SETTINGS = [
@@ -29,6 +30,12 @@ export const HEAD_SETTINGS = [
   "netInclude",
   "netExclude",
   "dockerDir",
+  "retentionRaw",
+  "retention1m",
+  "retention1h",
+  "retentionProcesses",
+  "processInterval",
+  "metricsPublic",
 ] as const;
 
 export type HeadConfig = Readonly<Pick<Config, (typeof HEAD_SETTINGS)[number]>>;
@@ -42,5 +49,7 @@ export interface HeadContext {
   security: Security;
   /** Agents connected to this head, for commands down their sockets. */
   sessions: AgentSessions;
+  /** Rollups and pruning; routes read the tiers it keeps. */
+  retention: RetentionLoop;
   startedAt: Date;
 }

@@ -18,6 +18,7 @@ import { ensureFirstAdmin, FIRST_ADMIN } from "../auth/bootstrap.ts";
 import { pruneSessions } from "../auth/sessions.ts";
 import { startAdminSocket } from "../admin/socket.ts";
 import { AgentSessions } from "../ingest/sessions.ts";
+import { retentionOf, startRetentionLoop } from "../retention/loop.ts";
 
 export interface RunningHead {
   ctx: HeadContext;
@@ -60,9 +61,21 @@ export async function startHead(config: HeadConfig): Promise<RunningHead> {
     const restored = await latest.rebuild(database.db);
     const writer = new BatchedWriter(database.db, { log: log.child({ component: "writer" }) });
     cleanups.push(() => writer.close());
-    const ingestor = new Ingestor(database.db, writer, latest);
+    const ingestor = new Ingestor(database.db, writer, latest, { processIntervalSeconds: config.processInterval });
     const security = securityFrom(config);
-    const ctx: HeadContext = { config, database, writer, latest, ingestor, security, sessions: new AgentSessions(), startedAt: new Date() };
+    const retention = startRetentionLoop({ database, retention: retentionOf(config), log: log.child({ component: "retention" }) });
+    cleanups.push(() => retention.stop());
+    const ctx: HeadContext = {
+      config,
+      database,
+      writer,
+      latest,
+      ingestor,
+      security,
+      sessions: new AgentSessions(),
+      retention,
+      startedAt: new Date(),
+    };
 
     if (!config.databaseUrl) {
       const socket = startAdminSocket(database.db, config.dataDir, log.child({ component: "admin-socket" }));

@@ -4,7 +4,7 @@ import type { Db } from "../db/client.ts";
 import { gpus, workers } from "../db/schema/index.ts";
 import { checkSample, type Sample } from "../protocol/sample.ts";
 import type { LatestCache } from "./latest.ts";
-import { gpuRow, hostRow, staticInfoOf } from "./rows.ts";
+import { gpuRow, hostRow, processRows, staticInfoOf, type GpuProcessRow } from "./rows.ts";
 import type { BatchedWriter } from "./writer.ts";
 
 export interface IngestWorker {
@@ -52,12 +52,33 @@ export class Ingestor {
   private infoWritten = new Map<number, string>();
   readonly stats = { accepted: 0, rejected: 0 };
   private listeners: ((entry: { workerId: number; sample: Sample }) => void)[] = [];
+  /** Per GPU row id, the process-recording slots (ts / interval) recently recorded. */
+  private processSlots = new Map<number, number[]>();
+  private readonly processIntervalMs: number;
 
   constructor(
     private readonly db: Db,
     private readonly writer: BatchedWriter,
     private readonly latest: LatestCache,
-  ) {}
+    opts: { processIntervalSeconds?: number } = {},
+  ) {
+    this.processIntervalMs = (opts.processIntervalSeconds ?? 10) * 1000;
+  }
+
+  /**
+   * Whether this sample's processes are recorded: once per interval slot of the sample's own clock.
+   * Several recent slots are remembered because a backlog replayed after an outage interleaves old
+   * samples with live ones; forgetting after a restart costs at most one extra record.
+   */
+  private takesProcesses(gpuId: number, ts: Date): boolean {
+    const slot = Math.floor(ts.getTime() / this.processIntervalMs);
+    let slots = this.processSlots.get(gpuId);
+    if (!slots) this.processSlots.set(gpuId, (slots = []));
+    if (slots.includes(slot)) return false;
+    slots.push(slot);
+    if (slots.length > 64) slots.shift();
+    return true;
+  }
 
   /** Called for every accepted sample (the live bus hooks in here). */
   onSample(fn: (entry: { workerId: number; sample: Sample }) => void): void {
@@ -85,9 +106,11 @@ export class Ingestor {
       throw new SampleRejected(`invalid sample: /ts ${sample.ts} is in the future; check the worker's clock (NTP)`);
     }
     const gpuRows = [];
+    const processes: GpuProcessRow[] = [];
     for (const g of sample.gpus) {
       const gpuId = await this.gpuId(worker.id, g);
       gpuRows.push(gpuRow(gpuId, worker.id, ts, g));
+      if (!g.lost && this.takesProcesses(gpuId, ts)) processes.push(...processRows(gpuId, worker.id, ts, g));
     }
     await this.recordStaticInfo(worker.id, sample);
     this.stats.accepted++;
@@ -99,6 +122,7 @@ export class Ingestor {
       ts,
       host: hostRow(worker.id, ts, sample.seq, sample.host, sample.gpuSource, sample.gpuError),
       gpus: gpuRows,
+      processes,
     });
   }
 

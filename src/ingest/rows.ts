@@ -1,9 +1,10 @@
 // Converts between the wire sample and table rows, both ways (rows back to a sample rebuild the latest-state cache).
 import type { GpuVitals, HostVitals, Sample } from "../protocol/sample.ts";
-import type { gpuSamples, gpus, hostSamples, workers } from "../db/schema/index.ts";
+import type { gpuProcesses, gpuSamples, gpus, hostSamples, workers } from "../db/schema/index.ts";
 
 export type HostSampleRow = typeof hostSamples.$inferInsert;
 export type GpuSampleRow = typeof gpuSamples.$inferInsert;
+export type GpuProcessRow = typeof gpuProcesses.$inferInsert;
 
 /** Integer columns get rounded values: a float from a script must not fail the whole batch. */
 const round = (v: number | null | undefined): number | null => (v === null || v === undefined ? null : Math.round(v));
@@ -40,6 +41,27 @@ export function hostRow(
     gpuSource,
     gpuError: gpuError ?? null,
   };
+}
+
+export function processRows(gpuId: number, workerId: number, ts: Date, g: GpuVitals): GpuProcessRow[] {
+  const seen = new Set<number>();
+  const out: GpuProcessRow[] = [];
+  for (const p of g.processes ?? []) {
+    // One row per pid: a process listed twice (graphics and compute) is one holder of memory.
+    if (seen.has(p.pid)) continue;
+    seen.add(p.pid);
+    out.push({
+      gpuId,
+      ts,
+      pid: p.pid,
+      workerId,
+      name: p.name ?? null,
+      user: p.user ?? null,
+      container: p.container ?? null,
+      usedMemoryMiB: round(p.usedMemoryMiB),
+    });
+  }
+  return out;
 }
 
 export function gpuRow(gpuId: number, workerId: number, ts: Date, g: GpuVitals): GpuSampleRow {

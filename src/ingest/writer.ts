@@ -2,9 +2,9 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { bulkInsertSql } from "../db/bulk.ts";
-import { gpuSamples, hostSamples, workers } from "../db/schema/index.ts";
+import { gpuProcesses, gpuSamples, hostSamples, workers } from "../db/schema/index.ts";
 import type { Logger } from "../log.ts";
-import type { GpuSampleRow, HostSampleRow } from "./rows.ts";
+import type { GpuProcessRow, GpuSampleRow, HostSampleRow } from "./rows.ts";
 
 export interface WriteBatch {
   workerId: number;
@@ -12,6 +12,8 @@ export interface WriteBatch {
   ts: Date;
   host: HostSampleRow;
   gpus: GpuSampleRow[];
+  /** Per-process GPU memory, present only on the samples chosen to record it (every VIGIL_PROCESS_INTERVAL). */
+  processes?: GpuProcessRow[];
 }
 
 interface Pending {
@@ -132,6 +134,14 @@ export class BatchedWriter {
   private async commit(batches: WriteBatch[]): Promise<void> {
     const hostRows = batches.map((b) => b.host);
     const gpuRows = batches.flatMap((b) => b.gpus);
+    const processRows = batches.flatMap((b) => b.processes ?? []);
+    // The minutes these samples fall in need their rollups (re)computed: marked in the same
+    // transaction, so no committed sample is ever left out of its rollup. Sorted, so that two heads
+    // marking the same rows take their locks in the same order.
+    const marks = [...new Set(batches.map((b) => `${b.workerId}|${Math.floor(b.ts.getTime() / 60_000) * 60_000}`))].sort().map((k) => {
+      const [w, m] = k.split("|");
+      return { w: Number(w), b: new Date(Number(m)).toISOString() };
+    });
     const seen = new Map<number, { seq: number; ts: Date }>();
     for (const b of batches) {
       const cur = seen.get(b.workerId);
@@ -149,6 +159,13 @@ export class BatchedWriter {
       for (let i = 0; i < gpuRows.length; i += ROWS_PER_STATEMENT) {
         await tx.execute(bulkInsertSql(gpuSamples, gpuRows.slice(i, i + ROWS_PER_STATEMENT), { onConflictDoNothing: true }));
       }
+      for (let i = 0; i < processRows.length; i += ROWS_PER_STATEMENT) {
+        await tx.execute(bulkInsertSql(gpuProcesses, processRows.slice(i, i + ROWS_PER_STATEMENT), { onConflictDoNothing: true }));
+      }
+      // DO UPDATE (not DO NOTHING) takes the row lock that makes a concurrent rollup wait for this commit.
+      await tx.execute(sql`insert into rollup_pending (tier, worker_id, bucket, marked_at)
+        select '1m', x.w, x.b, now() from json_to_recordset(${JSON.stringify(marks)}::json) as x(w int, b timestamptz)
+        on conflict (tier, worker_id, bucket) do update set marked_at = excluded.marked_at`);
       for (const [workerId, { seq, ts }] of seen) {
         await tx
           .update(workers)

@@ -17,6 +17,7 @@ import { LatestCache } from "../../src/ingest/latest.ts";
 import { BatchedWriter } from "../../src/ingest/writer.ts";
 import { log } from "../../src/log.ts";
 import { freshDatabase } from "./engines.ts";
+import { retentionOf, startRetentionLoop } from "../../src/retention/loop.ts";
 
 export const ORIGIN = "http://vigil.test";
 export const PASSWORDS = { admin: "admin-password-1", viewer: "viewer-password-1" } as const;
@@ -55,10 +56,28 @@ export async function startTestHead(engine: Engine, opts: { env?: Record<string,
   const database = await freshDatabase(engine);
   const writer = new BatchedWriter(database.db, { log, flushIntervalMs: 10 });
   const latest = new LatestCache();
-  const ingestor = new Ingestor(database.db, writer, latest);
   const config = parseCommandConfig("serve", HEAD_SETTINGS, [], opts.env ?? {}).config;
+  const ingestor = new Ingestor(database.db, writer, latest, { processIntervalSeconds: config.processInterval });
   const security = securityFrom(config, opts.limits);
-  const ctx: HeadContext = { config, database, writer, latest, ingestor, security, sessions: new AgentSessions(), startedAt: new Date() };
+  // Timers far off: tests roll up and prune when they choose, through ctx.retention.
+  const retention = startRetentionLoop({
+    database,
+    retention: retentionOf(config),
+    log,
+    rollupEveryMs: 3600_000,
+    firstPruneAfterMs: 3600_000,
+  });
+  const ctx: HeadContext = {
+    config,
+    database,
+    writer,
+    latest,
+    ingestor,
+    security,
+    sessions: new AgentSessions(),
+    retention,
+    startedAt: new Date(),
+  };
   const app = createApp(ctx);
   const admin = await addUser(database.db, SYSTEM, { name: "root-admin", role: "admin", password: PASSWORDS.admin });
   const viewer = await addUser(database.db, SYSTEM, { name: "val-viewer", role: "viewer", password: PASSWORDS.viewer });
@@ -108,6 +127,7 @@ export async function startTestHead(engine: Engine, opts: { env?: Record<string,
       return app.handle(req);
     },
     async close() {
+      await retention.stop();
       await writer.close();
       await database.close();
     },
