@@ -7,6 +7,7 @@ CREATE TABLE "gpu_processes" (
 	"user" text,
 	"container" text,
 	"used_memory_mib" integer,
+	"type" text,
 	CONSTRAINT "gpu_processes_gpu_id_ts_pid_pk" PRIMARY KEY("gpu_id","ts","pid")
 );
 --> statement-breakpoint

@@ -76,10 +76,11 @@ export interface MetricSelection {
 
 /**
  * `metrics=utilization,cpuPercent`: a name counts wherever it exists (`memoryUsed` is both a GPU
- * and a host metric); `gpu.memoryUsed` or `host.memoryUsed` picks one. Absent: every metric.
+ * and a host metric); `gpu.memoryUsed` or `host.memoryUsed` picks one. Absent: every GPU metric,
+ * and every host metric unless `withHost` is false (a caller who named GPUs asked about GPUs).
  */
-export function parseMetrics(raw: string | undefined): MetricSelection {
-  if (raw === undefined || raw.trim() === "") return { gpu: GPU_METRICS, host: HOST_METRICS };
+export function parseMetrics(raw: string | undefined, withHost = true): MetricSelection {
+  if (raw === undefined || raw.trim() === "") return { gpu: GPU_METRICS, host: withHost ? HOST_METRICS : [] };
   const gpu = new Set<MetricDef>();
   const host = new Set<MetricDef>();
   for (const item of raw

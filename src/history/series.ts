@@ -49,16 +49,24 @@ function aggregates(defs: readonly MetricDef[]): string {
   return defs
     .map((_, i) => {
       const [mn, av, mx] = AGG.map((a) => q(`m${i}_${a}`));
-      return `min(${mn}), sum(${av} * n) / nullif(sum(n) filter (where ${av} is not null), 0), max(${mx})`;
+      return `min(${mn}) as a${i}_min, sum(${av} * n) / nullif(sum(n) filter (where ${av} is not null), 0) as a${i}_avg, max(${mx}) as a${i}_max`;
     })
     .join(", ");
 }
 
-/** Binned series per key (GPU row id or worker id), in time order. */
+/**
+ * Binned series per key (GPU row id or worker id), in time order. Each key's points come back as
+ * one JSON array: PGlite's cost is per field returned, and 720 points of 21 metrics are 45,000
+ * fields as rows but one as JSON (measured 47 -> see BENCHMARKS.md, history).
+ */
 async function binned(database: Database, plan: Plan, scope: "gpu" | "host", keys: number[], defs: readonly MetricDef[]) {
-  const text = `select k, date_bin(make_interval(secs => $4), bucket, $2::timestamptz) as t, sum(n)::int as n, ${aggregates(defs)}
-    from (${source(plan, scope, defs)}) r group by k, t order by k, t`;
-  const rows = await database.query<Record<string, unknown>>(text, [
+  const cols = defs.flatMap((_, i) => AGG.map((a) => `a${i}_${a}`));
+  const text = `select k, json_agg(json_build_array(extract(epoch from t)::float8, n, ${cols.join(", ")}) order by t)::text as points
+    from (
+      select k, date_bin(make_interval(secs => $4), bucket, $2::timestamptz) as t, sum(n)::int as n, ${aggregates(defs)}
+      from (${source(plan, scope, defs)}) r group by k, t
+    ) b group by k`;
+  const rows = await database.query<{ k: number; points: string }>(text, [
     keys,
     plan.since.toISOString(),
     plan.until.toISOString(),
@@ -66,21 +74,19 @@ async function binned(database: Database, plan: Plan, scope: "gpu" | "host", key
   ]);
   const out = new Map<number, Series>();
   for (const row of rows) {
-    const values = Object.values(row);
-    const k = Number(values[0]);
-    let s = out.get(k);
-    if (!s) {
-      s = { ts: [], samples: [], metrics: Object.fromEntries(defs.map((d) => [d.name, { min: [], avg: [], max: [] }])) };
-      out.set(k, s);
+    const points = JSON.parse(row.points) as (number | null)[][];
+    const s: Series = { ts: [], samples: [], metrics: {} };
+    const aggs = defs.map((d): Aggregates => (s.metrics[d.name] = { min: [], avg: [], max: [] }));
+    for (const p of points) {
+      s.ts.push(new Date(p[0]! * 1000).toISOString());
+      s.samples.push(p[1]!);
+      for (let i = 0; i < aggs.length; i++) {
+        aggs[i]!.min.push(num(p[2 + i * 3]));
+        aggs[i]!.avg.push(num(p[3 + i * 3]));
+        aggs[i]!.max.push(num(p[4 + i * 3]));
+      }
     }
-    s.ts.push(new Date(values[1] as string | Date).toISOString());
-    s.samples.push(Number(values[2]));
-    defs.forEach((d, i) => {
-      const m = s!.metrics[d.name]!;
-      m.min.push(num(values[3 + i * 3]));
-      m.avg.push(num(values[4 + i * 3]));
-      m.max.push(num(values[5 + i * 3]));
-    });
+    out.set(Number(row.k), s);
   }
   return out;
 }

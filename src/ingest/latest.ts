@@ -1,8 +1,8 @@
 // Latest-state cache: the newest sample of every worker, kept in memory for the API and rebuilt from the database at start.
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { gpuSamples, gpus, hostSamples, workers } from "../db/schema/index.ts";
-import type { Sample } from "../protocol/sample.ts";
+import { gpuProcesses, gpuSamples, gpus, hostSamples, workers } from "../db/schema/index.ts";
+import type { GpuProcess, Sample } from "../protocol/sample.ts";
 import { sampleFromRows } from "./rows.ts";
 
 export interface LatestEntry {
@@ -57,11 +57,38 @@ export class LatestCache {
         .from(gpuSamples)
         .innerJoin(gpus, eq(gpus.id, gpuSamples.gpuId))
         .where(and(eq(gpuSamples.workerId, worker.id), eq(gpuSamples.ts, host.ts)));
+      // The processes recorded last (at most VIGIL_PROCESS_INTERVAL before the sample).
+      const procRows = await db
+        .select()
+        .from(gpuProcesses)
+        .where(
+          and(
+            eq(gpuProcesses.workerId, worker.id),
+            eq(
+              gpuProcesses.ts,
+              sql`(select max(${gpuProcesses.ts}) from ${gpuProcesses} where ${gpuProcesses.workerId} = ${worker.id} and ${gpuProcesses.ts} <= ${host.ts.toISOString()}::timestamptz)`,
+            ),
+          ),
+        );
+      const procs = new Map<number, GpuProcess[]>();
+      for (const p of procRows) {
+        const list = procs.get(p.gpuId) ?? [];
+        const type = p.type === "compute" || p.type === "graphics" || p.type === "both" ? p.type : undefined;
+        list.push({
+          pid: p.pid,
+          name: p.name,
+          user: p.user,
+          usedMemoryMiB: p.usedMemoryMiB ?? 0,
+          container: p.container,
+          ...(type ? { type } : {}),
+        });
+        procs.set(p.gpuId, list);
+      }
       this.update({
         workerId: worker.id,
         workerName: worker.name,
         receivedAt: host.ts,
-        sample: sampleFromRows(worker, host, gpuRows),
+        sample: sampleFromRows(worker, host, gpuRows, (id) => procs.get(id) ?? []),
       });
     }
     return latest.length;

@@ -1,5 +1,5 @@
 // Converts between the wire sample and table rows, both ways (rows back to a sample rebuild the latest-state cache).
-import type { GpuVitals, HostVitals, Sample } from "../protocol/sample.ts";
+import type { GpuProcess, GpuVitals, HostVitals, Sample } from "../protocol/sample.ts";
 import type { gpuProcesses, gpuSamples, gpus, hostSamples, workers } from "../db/schema/index.ts";
 
 export type HostSampleRow = typeof hostSamples.$inferInsert;
@@ -59,6 +59,7 @@ export function processRows(gpuId: number, workerId: number, ts: Date, g: GpuVit
       user: p.user ?? null,
       container: p.container ?? null,
       usedMemoryMiB: round(p.usedMemoryMiB),
+      type: p.type ?? null,
     });
   }
   return out;
@@ -87,7 +88,8 @@ export function gpuRow(gpuId: number, workerId: number, ts: Date, g: GpuVitals):
     throttleReasons: g.throttleReasons,
     eccCorrected: round(g.eccCorrected),
     eccUncorrected: round(g.eccUncorrected),
-    processes: g.processes,
+    // Processes live in gpu_processes (every VIGIL_PROCESS_INTERVAL): here they would double a raw row's size (BENCHMARKS.md).
+    processes: null,
     memoryTemperature: round(g.memoryTemperature),
     graphicsClockMHz: round(g.graphicsClock),
     fanSpeeds: g.fanSpeeds ? g.fanSpeeds.map((f) => Math.round(f)) : null,
@@ -114,7 +116,13 @@ export function staticInfoOf(h: HostVitals): WorkerStaticInfo {
 }
 
 /** Rebuilds a wire sample from stored rows (the host row and the GPU rows of the same instant). */
-export function sampleFromRows(worker: typeof workers.$inferSelect, h: HostSelect, gpuRows: { row: GpuSelect; gpu: GpuStatic }[]): Sample {
+export function sampleFromRows(
+  worker: typeof workers.$inferSelect,
+  h: HostSelect,
+  gpuRows: { row: GpuSelect; gpu: GpuStatic }[],
+  /** The newest recorded processes of a GPU (by row id), when kept apart from the samples. */
+  processesOf?: (gpuId: number) => GpuProcess[] | undefined,
+): Sample {
   const info = worker.info as Partial<WorkerStaticInfo>;
   return {
     seq: h.seq,
@@ -168,7 +176,7 @@ export function sampleFromRows(worker: typeof workers.$inferSelect, h: HostSelec
         throttleReasons: r.throttleReasons ?? [],
         eccCorrected: r.eccCorrected,
         eccUncorrected: r.eccUncorrected,
-        processes: (r.processes ?? []) as Sample["gpus"][number]["processes"],
+        processes: (processesOf?.(r.gpuId) ?? r.processes ?? []) as Sample["gpus"][number]["processes"],
         lost: r.lost,
         pciBusId: gpu.pciBusId,
         serial: gpu.serial,

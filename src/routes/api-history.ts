@@ -118,7 +118,7 @@ export function historyApiRoutes(ctx: HeadContext) {
         const format = parseFormat(query.format, request.headers.get("accept"));
         const range = parseRange(query, now, HOUR_MS);
         const points = parsePoints(query.points);
-        const metrics = parseMetrics(query.metrics);
+        const metrics = parseMetrics(query.metrics, query.gpu === undefined);
         const gpus = parseGpus(query.gpu, worker.gpus);
         const plan = planQuery(range.since, range.until, points, retention, now);
         const result = await querySeries(ctx.database, worker.id, gpus, metrics, plan);
@@ -151,7 +151,7 @@ export function historyApiRoutes(ctx: HeadContext) {
         onlyKnown(query, ["since", "until", "gpu", "metrics", "format"]);
         const format = parseFormat(query.format, request.headers.get("accept"));
         const range = parseRange(query, now, HOUR_MS);
-        const metrics = parseMetrics(query.metrics);
+        const metrics = parseMetrics(query.metrics, query.gpu === undefined);
         const gpus = parseGpus(query.gpu, worker.gpus);
         const tier = statsTier(range.since, retention, now);
         const result = await queryStats(ctx.database, worker.id, gpus, metrics, range, tier);

@@ -89,6 +89,8 @@ export const gpuProcesses = pgTable(
     user: text("user"),
     container: text("container"),
     usedMemoryMiB: integer("used_memory_mib"),
+    /** compute, graphics or both, as NVML listed it. */
+    type: text("type"),
   },
   (t) => [primaryKey({ columns: [t.gpuId, t.ts, t.pid] }), index("gpu_processes_worker_ts_idx").on(t.workerId, t.ts)],
 );
