@@ -31,6 +31,8 @@ export interface PushOptions {
   token?: string;
   version: string;
   intervalSeconds: number;
+  /** Units this agent may restart, told to the head so people see what they can ask for. */
+  restartAllow?: readonly string[];
   /** Takes one sample with the given sequence number base (the spool decides where numbering continues). */
   sample: () => Promise<Sample>;
   setNextSeq: (seq: number) => void;
@@ -277,6 +279,7 @@ export async function startPushAgent(opts: PushOptions): Promise<RunningAgent> {
         authorization: `Bearer ${cred.secret}`,
         "x-vigil-version": opts.version,
         "x-vigil-interval": String(opts.intervalSeconds),
+        "x-vigil-restart-allow": (opts.restartAllow ?? []).join(","),
       },
     } as unknown as string[]);
     ws = socket;

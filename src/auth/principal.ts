@@ -15,9 +15,9 @@ export function actorOf(principal: Principal | null, ip: string | null): Actor {
   return { label: `token:${principal.name}`, ip };
 }
 
-/** Bearer tokens are for scripts: they count on the JSON API and /metrics, never on pages. */
+/** Bearer tokens are for scripts: they count on the JSON API, its OpenAPI document and /metrics, never on pages. */
 export function tokenScope(pathname: string): boolean {
-  return pathname.startsWith("/api/v1/") || pathname === "/metrics";
+  return pathname.startsWith("/api/v1/") || pathname === "/metrics" || pathname === "/api/openapi.json";
 }
 
 /** Where a page route sends an anonymous browser, and where an API answers 401 instead. */

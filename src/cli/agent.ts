@@ -99,6 +99,7 @@ async function pushToHead(config: Readonly<Pick<Config, (typeof settings)[number
       token: config.token,
       version: VERSION,
       intervalSeconds: config.interval,
+      restartAllow: allow,
       spoolMaxBytes: config.spoolMax,
       spoolMaxAgeMs: config.spoolMaxAge * 1000,
       sample: () => sampler.next(),

@@ -4,6 +4,7 @@ import { listAudit } from "../auth/audit.ts";
 import type { HeadContext } from "../head/context.ts";
 import { AuditPage } from "../../views/pages/audit.tsx";
 import { guard } from "./guard.ts";
+import { hidden } from "./openapi.ts";
 import { htmlPage } from "./respond.ts";
 import { viewerOf } from "./viewer.ts";
 
@@ -18,6 +19,6 @@ export function adminAuditRoutes(ctx: HeadContext) {
       const nextBefore = rows.length === PAGE ? rows.at(-1)!.id : null;
       return htmlPage(<AuditPage viewer={viewerOf(principal)} rows={rows} nextBefore={nextBefore} />);
     },
-    { access: "admin" },
+    { access: "admin", detail: hidden() },
   );
 }

@@ -6,6 +6,7 @@ import { createToken, listTokens, revokeToken } from "../auth/tokens.ts";
 import type { HeadContext } from "../head/context.ts";
 import { TokensPage } from "../../views/pages/tokens.tsx";
 import { guard } from "./guard.ts";
+import { hidden } from "./openapi.ts";
 import { field, htmlPage, redirect } from "./respond.ts";
 import { viewerOf } from "./viewer.ts";
 
@@ -24,7 +25,7 @@ export function adminTokenRoutes(ctx: HeadContext) {
             notice={query.done === "revoked" ? "Token revoked." : undefined}
           />,
         ),
-      { access: "admin" },
+      { access: "admin", detail: hidden() },
     )
     .post(
       "",
@@ -54,7 +55,7 @@ export function adminTokenRoutes(ctx: HeadContext) {
           return fail(`Not created: ${err.message}.`);
         }
       },
-      { access: "admin" },
+      { access: "admin", detail: hidden() },
     )
     .post(
       "/:id/revoke",
@@ -71,6 +72,6 @@ export function adminTokenRoutes(ctx: HeadContext) {
           );
         }
       },
-      { access: "admin" },
+      { access: "admin", detail: hidden() },
     );
 }

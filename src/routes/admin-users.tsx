@@ -7,6 +7,7 @@ import { addUser, getUser, listUsers, removeUser, setPassword, setRole } from ".
 import type { HeadContext } from "../head/context.ts";
 import { UsersPage } from "../../views/pages/users.tsx";
 import { guard } from "./guard.ts";
+import { hidden } from "./openapi.ts";
 import { field, htmlPage, redirect } from "./respond.ts";
 import { viewerOf } from "./viewer.ts";
 
@@ -24,7 +25,7 @@ export function adminUserRoutes(ctx: HeadContext) {
       "",
       async ({ principal, query }) =>
         htmlPage(<UsersPage viewer={viewerOf(principal)} users={await listUsers(db)} notice={DONE[String(query.done)]} />),
-      { access: "admin" },
+      { access: "admin", detail: hidden() },
     )
     .post(
       "",
@@ -47,7 +48,7 @@ export function adminUserRoutes(ctx: HeadContext) {
           return htmlPage(<UsersPage viewer={viewerOf(principal)} users={await listUsers(db)} error={`Not added: ${err.message}.`} />, 400);
         }
       },
-      { access: "admin" },
+      { access: "admin", detail: hidden() },
     )
     .post(
       "/:id/:action",
@@ -80,6 +81,6 @@ export function adminUserRoutes(ctx: HeadContext) {
           return fail(`Not changed: ${err.message}.`);
         }
       },
-      { access: "admin" },
+      { access: "admin", detail: hidden() },
     );
 }

@@ -16,8 +16,10 @@ import {
   type RestartStatusMessage,
 } from "../protocol/messages.ts";
 import { guard } from "./guard.ts";
+import { doc, EXAMPLE_SAMPLE } from "./openapi.ts";
 import { binaryInfo } from "./install.ts";
 import { isNewer } from "../../agent/update.ts";
+import { unitNameProblem } from "../../agent/restart/allowlist.ts";
 import { VERSION } from "../version.ts";
 
 const agentLog = log.child({ component: "agents" });
@@ -63,7 +65,39 @@ export function agentRoutes(ctx: HeadContext) {
           return { error: err.message };
         }
       },
-      { access: "public" },
+      {
+        access: "public",
+        detail: doc({
+          tag: "Agents",
+          summary: "Enroll an agent: trade a one-time enrollment token for the agent's own secret",
+          description:
+            "Called once by `vigil agent` (the install line does it). The enrollment token is consumed; the secret in the answer " +
+            "is shown only here, and the agent sends it as `Authorization: Bearer` from then on.",
+          body: {
+            schema: {
+              type: "object",
+              required: ["token"],
+              properties: {
+                token: { type: "string", description: "The enrollment token (vge_…) from POST /api/v1/workers or `vigil worker add`" },
+                hostname: { type: "string" },
+                machineId: { type: "string", description: "/etc/machine-id, to tell machines apart in the audit log" },
+                version: { type: "string", description: "The agent's version" },
+              },
+            },
+            example: {
+              token: "vge_FBquxpD_J4E-zRpeSJUki3uVuqSqOro2nnZVnyxoOEk",
+              hostname: "gpu-07",
+              machineId: "4c4c4544004d3510",
+              version: "0.1.0",
+            },
+          },
+          response: {
+            description: "Enrolled: the agent's secret",
+            example: { workerId: 7, name: "gpu-07", secret: "vga_kq3J9lH2sV0e8W6xYb1NcR4tZp7uMa5dFg0hQiLoE2s" },
+          },
+          errors: { 403: "enrollment token unknown, already used or expired; run `vigil worker rotate NAME` on the head for a new one" },
+        }),
+      },
     )
     .post(
       "/api/v1/ingest",
@@ -95,10 +129,51 @@ export function agentRoutes(ctx: HeadContext) {
         }
         return outcome;
       },
-      { access: "agent", parse: "none" },
+      {
+        access: "agent",
+        parse: "none",
+        detail: doc({
+          tag: "Agents",
+          summary: "Push a batch of samples over plain HTTP (for scripts; agents use the WebSocket)",
+          description:
+            `Each sample is validated on its own: the answer acks the sequence numbers stored and rejects the others with a reason. ` +
+            `At most ${MAX_BATCH_SAMPLES} samples and ${MAX_MESSAGE_BYTES / 1024 / 1024} MiB per batch. When the head's writer is ` +
+            "full it answers `busy` (429 with Retry-After when nothing was taken): send those samples again later.",
+          body: {
+            schema: { type: "object", required: ["samples"], properties: { samples: { type: "array", items: { type: "object" } } } },
+            example: { samples: [EXAMPLE_SAMPLE] },
+          },
+          response: { description: "Which samples were stored (acked) and which were refused", example: { acked: [812], rejected: [] } },
+          errors: {
+            400: {
+              description: "no sample was valid",
+              example: { acked: [], rejected: [{ seqs: [813], error: "/ts: Expected required property" }] },
+            },
+            413: `batch too large: 9437184 bytes; at most ${MAX_MESSAGE_BYTES}`,
+            429: {
+              description: "the head is busy; retry after the Retry-After seconds",
+              example: { acked: [], rejected: [], busy: { seqs: [812], retryAfterMs: 2000 } },
+            },
+          },
+        }),
+      },
     )
     .ws("/api/v1/agent/ws", {
       access: "agent",
+      detail: doc({
+        tag: "Agents",
+        summary: "The agent's WebSocket: samples up, acks and commands down",
+        description:
+          "`vigil agent` opens it with its secret and the headers X-Vigil-Version and X-Vigil-Interval (seconds between samples). " +
+          'It sends `{"type":"batch","samples":[…]}` and `{"type":"restart-status",…}`; the head answers each batch with ' +
+          "`ack`, `reject` or `busy` messages (by sequence number, after the samples are committed) and sends `restart` commands " +
+          "and `update` notices. A revoked or rotated secret closes the socket with code 4001.",
+        response: {
+          status: 101,
+          description: "Switching Protocols: the WebSocket is open; the example is a message from the head",
+          example: { type: "ack", seqs: [812, 813] },
+        },
+      }),
       open(ws) {
         const data = ws.data as { principal: { kind: string; workerId: number; name: string }; request: Request };
         const version = data.request.headers.get("x-vigil-version");
@@ -116,9 +191,23 @@ export function agentRoutes(ctx: HeadContext) {
         // The agent says how often it samples: that decides when it counts as stale or offline.
         const interval = Number(data.request.headers.get("x-vigil-interval"));
         const intervalSeconds = Number.isFinite(interval) && interval > 0 ? Math.min(3600, Math.max(1, Math.ceil(interval))) : undefined;
+        // The units its allow-list permits, for people choosing what to restart; names an agent could not restart are dropped.
+        const allowHeader = data.request.headers.get("x-vigil-restart-allow");
+        const restartAllow =
+          allowHeader === null
+            ? undefined
+            : allowHeader
+                .split(",")
+                .map((u) => u.trim())
+                .filter((u) => u && !unitNameProblem(u))
+                .slice(0, 256);
         void db
           .update(workers)
-          .set({ agentVersion: version?.slice(0, 64) ?? null, ...(intervalSeconds ? { intervalSeconds } : {}) })
+          .set({
+            agentVersion: version?.slice(0, 64) ?? null,
+            ...(intervalSeconds ? { intervalSeconds } : {}),
+            ...(restartAllow ? { info: sql`${workers.info} || ${JSON.stringify({ restartAllow })}::jsonb` } : {}),
+          })
           .where(eq(workers.id, conn.workerId))
           .catch((err: unknown) => agentLog.warn("could not record the agent's version", { error: err }));
         void announceUpdate(conn);

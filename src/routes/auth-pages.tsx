@@ -12,6 +12,7 @@ import type { HeadContext } from "../head/context.ts";
 import { LoginPage } from "../../views/pages/login.tsx";
 import { PasswordPage } from "../../views/pages/password.tsx";
 import { guard } from "./guard.ts";
+import { hidden } from "./openapi.ts";
 import { field, htmlPage, redirect, safeNext } from "./respond.ts";
 import { viewerOf } from "./viewer.ts";
 
@@ -44,7 +45,7 @@ export function authPageRoutes(ctx: HeadContext) {
           query.done === "logout" ? "Signed out." : query.done === "password" ? "Password changed. Sign in with the new one." : undefined;
         return htmlPage(<LoginPage next={next} notice={notice} />);
       },
-      { access: "public" },
+      { access: "public", detail: hidden() },
     )
     .post(
       "/login",
@@ -91,7 +92,7 @@ export function authPageRoutes(ctx: HeadContext) {
         await audit(db, { label: `user:${user.name}`, userId: user.id, ip: client.ip }, { action: "login.success", target: user.name });
         return withCookie(redirect(next), sessionCookie(secret, client.secure, maxAgeSeconds));
       },
-      { access: "public" },
+      { access: "public", detail: hidden() },
     )
     .post(
       "/logout",
@@ -101,9 +102,12 @@ export function authPageRoutes(ctx: HeadContext) {
         if (principal?.kind === "user") await audit(db, actorOf(principal, client.ip), { action: "logout", target: principal.name });
         return withCookie(redirect("/login?done=logout"), clearedCookie(client.secure));
       },
-      { access: "viewer" },
+      { access: "viewer", detail: hidden() },
     )
-    .get("/account/password", ({ principal }) => htmlPage(<PasswordPage viewer={viewerOf(principal)} />), { access: "viewer" })
+    .get("/account/password", ({ principal }) => htmlPage(<PasswordPage viewer={viewerOf(principal)} />), {
+      access: "viewer",
+      detail: hidden(),
+    })
     .post(
       "/account/password",
       async ({ body, principal, client, request }) => {
@@ -141,6 +145,6 @@ export function authPageRoutes(ctx: HeadContext) {
         const res = await htmlPage(<PasswordPage viewer={viewer} notice="Password changed. Your other sessions were signed out." />);
         return withCookie(res, sessionCookie(secret, client.secure, maxAgeSeconds));
       },
-      { access: "viewer" },
+      { access: "viewer", detail: hidden() },
     );
 }

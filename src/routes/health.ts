@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import type { HeadContext } from "../head/context.ts";
 import { guard } from "./guard.ts";
 import { VERSION } from "../version.ts";
+import { doc } from "./openapi.ts";
 
 const DB_PROBE_TIMEOUT_MS = 2_000;
 
@@ -38,6 +39,35 @@ export function healthRoutes(ctx: HeadContext) {
         writer: { queued: ctx.writer.queued },
       };
     },
-    { access: "public" },
+    {
+      access: "public",
+      detail: doc({
+        tag: "Health",
+        summary: "Liveness: is the head up, and does its database answer?",
+        description: `200 when the database answered \`select 1\` within ${DB_PROBE_TIMEOUT_MS / 1000} s, 503 otherwise; the body says why. \`writer.queued\` counts samples accepted but not yet written.`,
+        response: {
+          description: "The head is up and its database answers",
+          example: {
+            status: "ok",
+            version: VERSION,
+            uptimeSeconds: 86400,
+            database: { engine: "pglite", ok: true, latencyMs: 0.4 },
+            writer: { queued: 0 },
+          },
+        },
+        errors: {
+          503: {
+            description: "the database did not answer",
+            example: {
+              status: "unavailable",
+              version: VERSION,
+              uptimeSeconds: 86400,
+              database: { engine: "postgres", ok: false, latencyMs: 2001.3, error: `no answer within ${DB_PROBE_TIMEOUT_MS} ms` },
+              writer: { queued: 1200 },
+            },
+          },
+        },
+      }),
+    },
   );
 }

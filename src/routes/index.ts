@@ -11,10 +11,14 @@ import { adminAuditRoutes } from "./admin-audit.tsx";
 import { agentRoutes } from "./agents.ts";
 import { workerAdminRoutes } from "./api-workers.ts";
 import { installRoutes } from "./install.ts";
+import { historyApiRoutes } from "./api-history.ts";
+import { prometheusRoutes } from "./prometheus.ts";
+import { openApiRoutes } from "./openapi.ts";
 
 export const ROUTE_GROUPS = [
   healthRoutes,
   fleetApiRoutes,
+  historyApiRoutes,
   pageRoutes,
   staticRoutes,
   authPageRoutes,
@@ -24,4 +28,6 @@ export const ROUTE_GROUPS = [
   agentRoutes,
   workerAdminRoutes,
   installRoutes,
+  prometheusRoutes,
+  openApiRoutes,
 ] as const satisfies readonly ((ctx: HeadContext) => unknown)[];

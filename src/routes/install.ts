@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import { stat } from "node:fs/promises";
 import type { HeadContext } from "../head/context.ts";
 import { guard } from "./guard.ts";
+import { hidden } from "./openapi.ts";
 import { VERSION } from "../version.ts";
 import { isCompiledBinary, sha256File } from "../../agent/update.ts";
 // Imported as text so `bun build --compile` embeds them. There is no `*.sh` / `*.service` module declaration in
@@ -114,7 +115,7 @@ export function installRoutes(ctx: HeadContext) {
           headers: { "content-type": "text/x-shellscript; charset=utf-8", "cache-control": "no-store" },
         });
       },
-      { access: "public" },
+      { access: "public", detail: hidden() },
     )
     .get(
       DOWNLOAD_PATH,
@@ -133,7 +134,7 @@ export function installRoutes(ctx: HeadContext) {
           },
         });
       },
-      { access: "public" },
+      { access: "public", detail: hidden() },
     )
     .get(
       `${DOWNLOAD_PATH}.sha256`,
@@ -146,6 +147,6 @@ export function installRoutes(ctx: HeadContext) {
           headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-cache", "x-vigil-version": VERSION },
         });
       },
-      { access: "public" },
+      { access: "public", detail: hidden() },
     );
 }

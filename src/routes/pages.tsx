@@ -4,6 +4,7 @@ import { listWorkers } from "../fleet/workers.ts";
 import type { HeadContext } from "../head/context.ts";
 import { FleetPage } from "../../views/pages/fleet.tsx";
 import { guard } from "./guard.ts";
+import { hidden } from "./openapi.ts";
 import { htmlPage } from "./respond.ts";
 import { viewerOf } from "./viewer.ts";
 
@@ -15,6 +16,6 @@ export function pageRoutes(ctx: HeadContext) {
       const rows = workers.map((worker) => ({ worker, sample: ctx.latest.get(worker.id)?.sample ?? null }));
       return htmlPage(<FleetPage rows={rows} engine={ctx.database.engine} viewer={viewerOf(principal)} />);
     },
-    { access: "viewer" },
+    { access: "viewer", detail: hidden() },
   );
 }

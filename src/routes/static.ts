@@ -4,6 +4,7 @@ import { STATIC_ASSETS } from "../../static/index.ts";
 import { VERSION } from "../version.ts";
 import type { HeadContext } from "../head/context.ts";
 import { guard } from "./guard.ts";
+import { hidden } from "./openapi.ts";
 
 export function staticRoutes(ctx: HeadContext) {
   return new Elysia({ name: "static" }).use(guard(ctx)).get(
@@ -23,6 +24,6 @@ export function staticRoutes(ctx: HeadContext) {
         headers: { "content-type": asset.type, etag, "cache-control": "public, max-age=3600" },
       });
     },
-    { access: "public" },
+    { access: "public", detail: hidden() },
   );
 }

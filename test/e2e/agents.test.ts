@@ -176,6 +176,9 @@ describe("agents and head over the real protocol", () => {
       await runVigil(["token", "create", "--name", "restarts", "--role", "admin"], { DATABASE_URL: databaseUrl })
     ).stdout.trim();
     const workerId = (await db.query<{ id: number }>("select id from workers where name = $1", [name])).rows[0]!.id;
+    // The head knows what the agent's allow-list permits (for the restart dialog and the API).
+    const detail = await (await fetch(`${head.url}/api/v1/workers/${name}`, { headers: { authorization: `Bearer ${token}` } })).json();
+    expect(detail.services).toEqual(["comfyui.service"]);
     const restart = (service: string, force = true) =>
       fetch(`${head.url}/api/v1/workers/${workerId}/restart`, {
         method: "POST",

@@ -1,6 +1,7 @@
 // Every route declares who may call it, and each rule holds against real requests as anonymous, viewer and admin.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { accessOf } from "../../src/app.ts";
+import { wantsJson } from "../../src/auth/principal.ts";
 import { describeEachEngine } from "../harness/engines.ts";
 import { startTestHead, type As, type TestHead } from "../harness/head.ts";
 
@@ -37,7 +38,7 @@ describeEachEngine("route access", (engine) => {
       // WebSocket routes answer only upgrades; the agent tests check who may open them.
       if (r.method === "WS") continue;
       const path = concrete(r.path);
-      const json = path.startsWith("/api/") || path === "/metrics";
+      const json = wantsJson(path);
       const callers: As[] = json
         ? ["anonymous", "viewer-token", "admin-token", "viewer", "admin", "agent"]
         : ["anonymous", "viewer", "admin", "agent"];
