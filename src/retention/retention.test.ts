@@ -160,3 +160,43 @@ describeEachEngine("retention", (engine) => {
     expect(gone!.n).toBe(0);
   });
 });
+
+describeEachEngine("retention loop", (engine, open) => {
+  test("rolls up on its own timer, prunes on its own, logs what it removed, and stop() waits for the job in progress", async () => {
+    const database = await open();
+    const lines: { msg: string; context?: Record<string, unknown> }[] = [];
+    const log = {
+      debug: (msg: string, context?: Record<string, unknown>) => lines.push({ msg, context }),
+      info: (msg: string, context?: Record<string, unknown>) => lines.push({ msg, context }),
+      warn: (msg: string, context?: Record<string, unknown>) => lines.push({ msg, context }),
+      error: (msg: string, context?: Record<string, unknown>) => lines.push({ msg, context }),
+      child: () => log,
+    };
+    const [w] = await database.query<{ id: number }>("insert into workers (name) values ('loop') returning id");
+    await database.query(
+      `insert into host_samples (worker_id, ts, seq, cpu_percent, gpu_source) values ($1, now() - interval '2 days', 1, 50, 'none'), ($1, now(), 2, 70, 'none')`,
+      [w!.id],
+    );
+    await database.query(
+      `insert into rollup_pending (tier, worker_id, bucket, marked_at) values ('1m', $1, date_bin('1 minute', now(), timestamptz 'epoch'), now())`,
+      [w!.id],
+    );
+    const { startRetentionLoop } = await import("./loop.ts");
+    const loop = startRetentionLoop({
+      database,
+      log,
+      retention: { raw: 86400, minute: 30 * 86400, hour: 365 * 86400, processes: 7 * 86400 },
+      rollupEveryMs: 50,
+      firstPruneAfterMs: 100,
+    });
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && !lines.some((l) => l.msg === "pruned history")) await Bun.sleep(50);
+    await loop.stop();
+    const [m] = await database.query<{ n: number }>("select count(*)::int as n from host_rollup_1m");
+    expect(m!.n).toBe(1);
+    const pruned = lines.find((l) => l.msg === "pruned history");
+    expect(pruned?.context).toMatchObject({ removed: 1, host_samples: 1 });
+    const [left] = await database.query<{ n: number }>("select count(*)::int as n from host_samples");
+    expect(left!.n).toBe(1);
+  });
+});
