@@ -11,6 +11,33 @@ import type { Db } from "../db/client.ts";
 const quiet = log.child({ test: "ingest" });
 
 describeEachEngine("ingest", (_engine, open) => {
+  test("the cache keeps each worker's last 60 samples for sparklines, newest last, and rebuilds them from storage", async () => {
+    const database = await open();
+    const writer = new BatchedWriter(database.db, { log: quiet, flushIntervalMs: 2 });
+    const latest = new LatestCache();
+    const ingestor = new Ingestor(database.db, writer, latest);
+    const id = await upsertWorker(database.db, { name: "trail", kind: "remote", hostname: "trail" });
+    const start = Math.floor(Date.now() / 1000) * 1000 - 100_000;
+    const commits = [];
+    for (let k = 0; k < 70; k++) {
+      const s = makeSample(k, { ts: new Date(start + k * 1000) });
+      s.gpus = s.gpus.map((g, i) => ({ ...g, utilization: k + i * 10 }));
+      // One at a time, as an agent sends them: concurrent ingests may reach the cache out of order.
+      await ingestor.ingest({ id, name: "trail" }, s);
+    }
+    // An old sample replayed late does not enter the trail.
+    commits.push(ingestor.ingest({ id, name: "trail" }, makeSample(999, { ts: new Date(start - 50_000) })));
+    await Promise.all(commits);
+    const trail = latest.recent(id);
+    expect(trail.length).toBe(60);
+    expect(trail.at(-1)).toEqual({ ts: start + 69_000, gpuUtilization: 69 + 5, cpuPercent: 12.5 });
+    expect(trail[0]!.ts).toBe(start + 10_000);
+    const rebuilt = new LatestCache();
+    await rebuilt.rebuild(database.db);
+    expect(rebuilt.recent(id)).toEqual(trail);
+    await writer.close();
+  });
+
   test("samples are committed in batches, the latest is cached, and a replayed sample is stored once", async () => {
     const database = await open();
     const writer = new BatchedWriter(database.db, { log: quiet, flushIntervalMs: 20, maxBatchSamples: 7 });

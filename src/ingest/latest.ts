@@ -13,15 +13,48 @@ export interface LatestEntry {
   sample: Sample;
 }
 
+/** One point of a worker's recent trail: the mean GPU utilization (or CPU, with no GPU) of a sample. */
+export interface RecentPoint {
+  ts: number;
+  gpuUtilization: number | null;
+  cpuPercent: number | null;
+}
+
+/** Samples kept per worker for the fleet page's sparklines. */
+export const RECENT_POINTS = 60;
+
+export function recentPointOf(sample: Sample): RecentPoint {
+  const utils = sample.gpus.map((g) => g.utilization).filter((u): u is number => u !== null && u !== undefined);
+  return {
+    ts: Date.parse(sample.ts),
+    gpuUtilization: utils.length ? utils.reduce((a, b) => a + b, 0) / utils.length : null,
+    cpuPercent: sample.host.cpuPercent ?? null,
+  };
+}
+
 export class LatestCache {
   private byWorker = new Map<number, LatestEntry>();
+  private trails = new Map<number, RecentPoint[]>();
 
   /** Keeps the entry only if it is newer than what is held (replayed backlog must not hide the present). */
   update(entry: LatestEntry): boolean {
     const cur = this.byWorker.get(entry.workerId);
     if (cur && Date.parse(cur.sample.ts) >= Date.parse(entry.sample.ts)) return false;
     this.byWorker.set(entry.workerId, entry);
+    this.push(entry.workerId, recentPointOf(entry.sample));
     return true;
+  }
+
+  private push(workerId: number, p: RecentPoint): void {
+    let trail = this.trails.get(workerId);
+    if (!trail) this.trails.set(workerId, (trail = []));
+    trail.push(p);
+    if (trail.length > RECENT_POINTS) trail.splice(0, trail.length - RECENT_POINTS);
+  }
+
+  /** The worker's last RECENT_POINTS samples, oldest first (rebuilt from the database after a restart). */
+  recent(workerId: number): readonly RecentPoint[] {
+    return this.trails.get(workerId) ?? [];
   }
 
   /** When the newest sample of the worker arrived (arrow: handed around as a function). */
@@ -37,6 +70,7 @@ export class LatestCache {
 
   forget(workerId: number): void {
     this.byWorker.delete(workerId);
+    this.trails.delete(workerId);
   }
 
   /** Loads each worker's newest stored sample, so a restarted head answers at once. */
@@ -89,6 +123,28 @@ export class LatestCache {
         workerName: worker.name,
         receivedAt: host.ts,
         sample: sampleFromRows(worker, host, gpuRows, (id) => procs.get(id) ?? []),
+      });
+    }
+    // The sparklines' trails: each worker's last samples of the past 10 minutes, from storage.
+    const trail = await db.execute<{ worker_id: number; ts: string | Date; cpu: number | null; gpu: number | null }>(sql`
+      select h.worker_id, h.ts, h.cpu_percent as cpu,
+             (select avg(g.utilization)::float8 from ${gpuSamples} g where g.worker_id = h.worker_id and g.ts = h.ts) as gpu
+        from (select worker_id, ts, cpu_percent, row_number() over (partition by worker_id order by ts desc) as rn
+                from ${hostSamples} where ts > now() - interval '10 minutes') h
+       where h.rn <= ${RECENT_POINTS}
+       order by h.worker_id, h.ts`);
+    const rows = (Array.isArray(trail) ? trail : (trail as { rows: unknown[] }).rows) as {
+      worker_id: number;
+      ts: string | Date;
+      cpu: number | null;
+      gpu: number | null;
+    }[];
+    this.trails.clear();
+    for (const r of rows) {
+      this.push(Number(r.worker_id), {
+        ts: new Date(r.ts).getTime(),
+        gpuUtilization: r.gpu === null ? null : Number(r.gpu),
+        cpuPercent: r.cpu === null ? null : Number(r.cpu),
       });
     }
     return latest.length;
