@@ -4,7 +4,7 @@ import { createApp } from "../app.ts";
 import { describeEachEngine, freshDatabase } from "../../test/harness/engines.ts";
 import { startTestHead, type TestHead } from "../../test/harness/head.ts";
 import { makeSample } from "../../test/fixtures/samples.ts";
-import { STATIC_ASSETS } from "../../static/index.ts";
+import { assetUrl, STATIC_ASSETS } from "../../static/index.ts";
 
 describeEachEngine("routes", (engine) => {
   let head: TestHead;
@@ -86,6 +86,19 @@ describeEachEngine("routes", (engine) => {
     }
     expect((await head.request("/static/nope.js")).status).toBe(404);
     expect((await head.request("/static/..%2Fpackage.json")).status).toBe(404);
+  });
+
+  test("assets linked by content hash are cached for a year; the bare name only briefly", async () => {
+    const url = assetUrl("dashboard.css");
+    expect(url).toMatch(/^\/static\/dashboard\.css\?v=[0-9a-f]{12}$/);
+    const hashed = await head.request(url);
+    expect(hashed.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    const bare = await head.request("/static/dashboard.css");
+    expect(bare.headers.get("cache-control")).toBe("public, max-age=300");
+    // A stale hash (an old page after an upgrade) still gets the file, not a year-long promise.
+    const stale = await head.request("/static/dashboard.css?v=000000000000");
+    expect(stale.status).toBe(200);
+    expect(stale.headers.get("cache-control")).toBe("public, max-age=300");
   });
 
   test("unknown paths are a JSON 404", async () => {

@@ -27,3 +27,8 @@ declare module "*.service" {
   const text: string;
   export default text;
 }
+// Vigil's own browser glue under static/ (theme.js, live.js, charts.js): imported as files, served as they are.
+declare module "*.js" {
+  const path: string;
+  export default path;
+}

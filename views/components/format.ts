@@ -1,5 +1,5 @@
 // Number formatting shared by every view: bytes, percents, durations, with "n/a" for values a machine does not report.
-export const NA = "n/a";
+export const NA = "N/A";
 
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined) return NA;
