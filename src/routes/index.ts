@@ -14,6 +14,8 @@ import { installRoutes } from "./install.ts";
 import { historyApiRoutes } from "./api-history.ts";
 import { prometheusRoutes } from "./prometheus.ts";
 import { openApiRoutes } from "./openapi.ts";
+import { eventRoutes } from "./events.ts";
+import { placeholderRoutes } from "./placeholder-pages.tsx";
 
 export const ROUTE_GROUPS = [
   healthRoutes,
@@ -30,4 +32,6 @@ export const ROUTE_GROUPS = [
   installRoutes,
   prometheusRoutes,
   openApiRoutes,
+  eventRoutes,
+  placeholderRoutes,
 ] as const satisfies readonly ((ctx: HeadContext) => unknown)[];

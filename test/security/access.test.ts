@@ -108,6 +108,9 @@ describe("pages have no inline script or style", () => {
       ["/admin/users", "admin"],
       ["/admin/tokens", "admin"],
       ["/admin/audit", "admin"],
+      ["/alerts", "viewer"],
+      ["/health", "viewer"],
+      ["/settings", "viewer"],
     ] as const) {
       const html = await (await head.request(path, { as })).text();
       expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/i);
