@@ -24,11 +24,8 @@ export function Gauge(props: GaugeProps): JSX.Element {
     <div
       class={`gauge level-${level}`}
       role="meter"
-      aria-valuemin="0"
-      aria-valuemax="100"
       aria-valuenow={pct === null ? undefined : String(Math.round(pct))}
       aria-label={title}
-      title={title}
     >
       <span class="gauge-label" safe>
         {props.label}
