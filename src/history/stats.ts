@@ -32,16 +32,21 @@ export function statsTier(since: Date, retention: Retention, now: Date): Tier {
   return TIERS["1h"];
 }
 
+/** Each figure named s<i>_<what>: unnamed aggregates would share a column name and overwrite each other in the row object. */
 function selectList(tier: Tier, defs: readonly MetricDef[]): string {
   return defs
-    .map((d) => {
+    .map((d, i) => {
+      const as = (what: string) => q(`s${i}_${what}`);
       if (tier.name === "raw") {
         const c = q(d.column);
-        return `min(${c})::float8, max(${c})::float8, avg(${c})::float8, percentile_cont(0.95) within group (order by ${c}), count(${c})::int`;
+        return `min(${c})::float8 as ${as("min")}, max(${c})::float8 as ${as("max")}, avg(${c})::float8 as ${as("avg")},
+          percentile_cont(0.95) within group (order by ${c}) as ${as("p95")}, count(${c})::int as ${as("n")}`;
       }
       const [mn, av, mx] = ["min", "avg", "max"].map((a) => q(`${d.column}_${a}`));
-      return `min(${mn})::float8, max(${mx})::float8, (sum(${av} * n) / nullif(sum(n) filter (where ${av} is not null), 0))::float8,
-        percentile_cont(0.95) within group (order by ${av}), coalesce(sum(n) filter (where ${av} is not null), 0)::int`;
+      return `min(${mn})::float8 as ${as("min")}, max(${mx})::float8 as ${as("max")},
+        (sum(${av} * n) / nullif(sum(n) filter (where ${av} is not null), 0))::float8 as ${as("avg")},
+        percentile_cont(0.95) within group (order by ${av}) as ${as("p95")},
+        coalesce(sum(n) filter (where ${av} is not null), 0)::int as ${as("n")}`;
     })
     .join(",\n ");
 }
@@ -67,18 +72,17 @@ async function statsOf(
   );
   const out = new Map<number, Record<string, MetricStats>>();
   for (const row of rows) {
-    const v = Object.values(row);
     out.set(
-      Number(v[0]),
+      Number(row.k),
       Object.fromEntries(
         defs.map((d, i) => [
           d.name,
           {
-            min: round(v[1 + i * 5]),
-            max: round(v[2 + i * 5]),
-            avg: round(v[3 + i * 5]),
-            p95: round(v[4 + i * 5]),
-            samples: Number(v[5 + i * 5]),
+            min: round(row[`s${i}_min`]),
+            max: round(row[`s${i}_max`]),
+            avg: round(row[`s${i}_avg`]),
+            p95: round(row[`s${i}_p95`]),
+            samples: Number(row[`s${i}_n`] ?? 0),
           },
         ]),
       ),

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { describeEachEngine } from "../harness/engines.ts";
 import { startTestHead, type TestHead } from "../harness/head.ts";
-import { cpuOf, historySample, loadHistory, utilOf, type HistorySpec } from "../fixtures/history.ts";
+import { cpuOf, historySample, loadHistory, powerOf, utilOf, type HistorySpec } from "../fixtures/history.ts";
 
 const MIN = 60_000;
 const HOUR = 3600_000;
@@ -119,6 +119,13 @@ describeEachEngine("history API", (engine) => {
     expect(s.p95).toBeCloseTo(p95(u), 3);
     const c = Array.from({ length: 180 }, (_, k) => cpuOf(k));
     expect(body.host.metrics.cpuPercent.p95).toBeCloseTo(p95(c), 3);
+    // Several metrics at once: each keeps its own figures.
+    const multi = await json(
+      `${base()}/stats?since=${iso(since)}&until=${iso(since + 60 * MIN)}&gpu=0&metrics=utilization,powerUsage,temperature`,
+    );
+    expect(multi.gpus[0].metrics.utilization.max).toBe(Math.max(...u));
+    expect(multi.gpus[0].metrics.powerUsage.max).toBe(Math.max(...Array.from({ length: 180 }, (_, k) => powerOf(k, 0))));
+    expect(multi.gpus[0].metrics.temperature).toMatchObject({ min: 71, max: 71, p95: 71, samples: 180 });
 
     const older = await json(`${base()}/stats?since=${iso(old.startMs)}&until=${iso(old.startMs + HOUR)}&gpu=1&metrics=utilization`);
     expect(older.tier).toBe("1m");
