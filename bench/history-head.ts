@@ -12,6 +12,7 @@ import { AgentSessions } from "../src/ingest/sessions.ts";
 import { BatchedWriter } from "../src/ingest/writer.ts";
 import { log } from "../src/log.ts";
 import { retentionOf, startRetentionLoop } from "../src/retention/loop.ts";
+import { LiveHub } from "../src/live/hub.ts";
 
 export async function benchHead(database: Database, _engine: Engine) {
   const config = parseCommandConfig("serve", HEAD_SETTINGS, [], {}).config;
@@ -36,6 +37,8 @@ export async function benchHead(database: Database, _engine: Engine) {
     security: securityFrom(config),
     sessions: new AgentSessions(),
     retention,
+    // Not started: the history benchmark opens no live streams.
+    live: new LiveHub(),
     startedAt: new Date(),
   };
   const app = createApp(ctx);

@@ -7,8 +7,11 @@ import alpine from "alpinejs/dist/cdn.min.js" with { type: "file" };
 import uplot from "uplot/dist/uPlot.iife.min.js" with { type: "file" };
 import uplotCss from "uplot/dist/uPlot.min.css" with { type: "file" };
 import vigilCss from "./vigil.css" with { type: "file" };
+import liveJs from "./live.js" with { type: "file" };
 import dashboardCss from "./dashboard.css" with { type: "file" };
 import themeJs from "./theme.js" with { type: "file" };
+import workerCss from "./worker.css" with { type: "file" };
+import chartsJs from "./charts.js" with { type: "file" };
 
 export interface StaticAsset {
   /** Path inside the binary (or on disk when run from source). */
@@ -28,8 +31,11 @@ export const STATIC_ASSETS: Record<string, StaticAsset> = {
   "uPlot.min.js": { file: uplot, type: js },
   "uPlot.min.css": { file: uplotCss, type: css },
   "vigil.css": { file: vigilCss, type: css },
+  "live.js": { file: liveJs, type: js },
   "dashboard.css": { file: dashboardCss, type: css },
   "theme.js": { file: themeJs, type: js },
+  "worker.css": { file: workerCss, type: css },
+  "charts.js": { file: chartsJs, type: js },
 };
 
 const hashes = new Map<string, string>();

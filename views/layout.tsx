@@ -1,14 +1,20 @@
 // The page shell every full page renders in: Pico styling, navigation for the signed-in user, footer with the version.
 import Html from "@kitajs/html";
 import { VERSION } from "../src/version.ts";
+import { FleetStatus, type FleetStatusSummary } from "./partials/fleet-status.tsx";
+import { assetUrl } from "../static/index.ts";
 
-/** Who is looking at the page, for the navigation; null on the sign-in page. */
+/** Who is looking at the page, and what the navigation shows them; null on the sign-in page. */
 export interface Viewer {
   name: string;
   role: "admin" | "viewer";
+  /** The fleet at a glance in the navigation bar (src/live/regions/fleet-status.tsx reads it); absent: not shown. */
+  fleetStatus?: FleetStatusSummary;
+  /** The live view this page streams from /events (src/live/registry.ts); absent: the page is a static snapshot. */
+  live?: string;
 }
 
-export function Layout(props: { title: string; viewer: Viewer | null; children?: Html.Children }): JSX.Element {
+export function Layout(props: { title: string; viewer: Viewer | null; styles?: string[]; children?: Html.Children }): JSX.Element {
   const v = props.viewer;
   return (
     <>
@@ -21,6 +27,19 @@ export function Layout(props: { title: string; viewer: Viewer | null; children?:
           <title safe>{`${props.title} · Vigil`}</title>
           <link rel="stylesheet" href="/static/pico.min.css" />
           <link rel="stylesheet" href="/static/vigil.css" />
+          {(props.styles ?? []).map((href) => (
+            <link rel="stylesheet" href={href} />
+          ))}
+          {v?.live ? (
+            <>
+              {/* Deferred, in this order: the SSE extension registers with htmx, both before htmx processes the page. */}
+              <script src={assetUrl("htmx.min.js")} defer></script>
+              <script src={assetUrl("hx-sse.min.js")} defer></script>
+              <script src={assetUrl("live.js")} defer></script>
+            </>
+          ) : (
+            ""
+          )}
         </head>
         <body>
           <header class="site container">
@@ -29,6 +48,7 @@ export function Layout(props: { title: string; viewer: Viewer | null; children?:
                 <li>
                   <strong>Vigil</strong>
                 </li>
+                {v?.fleetStatus ? <FleetStatus status={v.fleetStatus} /> : ""}
               </ul>
               {v ? (
                 <ul>
@@ -68,6 +88,17 @@ export function Layout(props: { title: string; viewer: Viewer | null; children?:
               )}
             </nav>
           </header>
+          {v?.live ? (
+            // One stream per page. hx-swap="none": an error answer (401, 503) must never replace the page; messages swap only
+            // their <hx-partial> blocks. Without JavaScript none of this runs and the page is a static snapshot.
+            <div id="live" class="container" hx-sse:connect={`/events?view=${encodeURIComponent(v.live)}`} hx-swap="none">
+              <article id="live-banner" class="notice notice-error" role="status" hidden>
+                Live updates paused: reconnecting…
+              </article>
+            </div>
+          ) : (
+            ""
+          )}
           <main class="container">{props.children}</main>
           <footer class="site container">
             <small safe>{`Vigil ${VERSION}`}</small>

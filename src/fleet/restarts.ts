@@ -20,6 +20,28 @@ export class WorkerNotConnected extends Error {
   }
 }
 
+/** A restart's state changed: requested ("initiated") or reported by its agent. */
+export interface RestartChange {
+  workerId: number;
+  restartId: number;
+  state: string;
+}
+
+// Keyed by the head's database handle, so two heads in one process (tests) never hear each other's restarts.
+const restartListeners = new WeakMap<Db, Set<(change: RestartChange) => void>>();
+
+/** The live bus hooks in here; returns the unsubscribe function. */
+export function onRestartChange(db: Db, fn: (change: RestartChange) => void): () => void {
+  let set = restartListeners.get(db);
+  if (!set) restartListeners.set(db, (set = new Set()));
+  set.add(fn);
+  return () => void set.delete(fn);
+}
+
+function notifyRestartChange(db: Db, change: RestartChange): void {
+  for (const fn of restartListeners.get(db) ?? []) fn(change);
+}
+
 export async function requestRestart(
   db: Db,
   sessions: AgentSessions,
@@ -54,6 +76,7 @@ export async function requestRestart(
     details: { restartId: row!.id, force, reason },
   });
   sessions.send(workerId, { type: "restart", id: row!.id, service, force, waitSeconds: wait });
+  notifyRestartChange(db, { workerId, restartId: row!.id, state: "initiated" });
   return row!;
 }
 
@@ -74,5 +97,6 @@ export async function recordRestartStatus(db: Db, workerId: number, m: RestartSt
     })
     .where(sql`${restarts.id} = ${m.id} and ${restarts.workerId} = ${workerId}`)
     .returning({ id: restarts.id });
+  if (rows.length > 0) notifyRestartChange(db, { workerId, restartId: m.id, state: m.state });
   return rows.length > 0;
 }

@@ -7,6 +7,7 @@ import type { BatchedWriter } from "../ingest/writer.ts";
 import type { Security } from "../auth/security.ts";
 import type { AgentSessions } from "../ingest/sessions.ts";
 import type { RetentionLoop } from "../retention/loop.ts";
+import type { LiveHub } from "../live/hub.ts";
 
 /** The settings `vigil serve` reads (flags and environment), and so all the head may use. */
 export const HEAD_SETTINGS = [
@@ -51,5 +52,7 @@ export interface HeadContext {
   sessions: AgentSessions;
   /** Rollups and pruning; routes read the tiers it keeps. */
   retention: RetentionLoop;
+  /** Live views: the bus of changes and the SSE streams of open pages. */
+  live: LiveHub;
   startedAt: Date;
 }

@@ -19,6 +19,7 @@ import { pruneSessions } from "../auth/sessions.ts";
 import { startAdminSocket } from "../admin/socket.ts";
 import { AgentSessions } from "../ingest/sessions.ts";
 import { retentionOf, startRetentionLoop } from "../retention/loop.ts";
+import { LiveHub } from "../live/hub.ts";
 
 export interface RunningHead {
   ctx: HeadContext;
@@ -74,8 +75,10 @@ export async function startHead(config: HeadConfig): Promise<RunningHead> {
       security,
       sessions: new AgentSessions(),
       retention,
+      live: new LiveHub(),
       startedAt: new Date(),
     };
+    ctx.live.start(ctx);
 
     if (!config.databaseUrl) {
       const socket = startAdminSocket(database.db, config.dataDir, log.child({ component: "admin-socket" }));
@@ -125,6 +128,8 @@ export async function startHead(config: HeadConfig): Promise<RunningHead> {
     cleanups.push(async () => {
       await app.stop(true);
     });
+    // Runs before the server stops (cleanups run in reverse): open pages see their streams end and reconnect later.
+    cleanups.push(() => ctx.live.stop());
     const url = `http://${config.listen.host === "0.0.0.0" ? "localhost" : config.listen.host}:${server.port}`;
     // Starting PGlite (initdb above all) leaves hundreds of MiB of garbage; collect it now rather than whenever.
     setTimeout(() => Bun.gc(true), 1000).unref();

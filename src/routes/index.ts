@@ -16,6 +16,7 @@ import { prometheusRoutes } from "./prometheus.ts";
 import { openApiRoutes } from "./openapi.ts";
 import { eventRoutes } from "./events.ts";
 import { placeholderRoutes } from "./placeholder-pages.tsx";
+import { workerPageRoutes } from "./worker-pages.tsx";
 
 export const ROUTE_GROUPS = [
   healthRoutes,
@@ -34,4 +35,5 @@ export const ROUTE_GROUPS = [
   openApiRoutes,
   eventRoutes,
   placeholderRoutes,
+  workerPageRoutes,
 ] as const satisfies readonly ((ctx: HeadContext) => unknown)[];

@@ -18,6 +18,7 @@ import { BatchedWriter } from "../../src/ingest/writer.ts";
 import { log } from "../../src/log.ts";
 import { freshDatabase } from "./engines.ts";
 import { retentionOf, startRetentionLoop } from "../../src/retention/loop.ts";
+import { LiveHub, type HubOptions } from "../../src/live/hub.ts";
 
 export const ORIGIN = "http://vigil.test";
 export const PASSWORDS = { admin: "admin-password-1", viewer: "viewer-password-1" } as const;
@@ -52,7 +53,10 @@ export interface TestHead {
   close(): Promise<void>;
 }
 
-export async function startTestHead(engine: Engine, opts: { env?: Record<string, string>; limits?: LimitPolicy } = {}): Promise<TestHead> {
+export async function startTestHead(
+  engine: Engine,
+  opts: { env?: Record<string, string>; limits?: LimitPolicy; live?: HubOptions } = {},
+): Promise<TestHead> {
   const database = await freshDatabase(engine);
   const writer = new BatchedWriter(database.db, { log, flushIntervalMs: 10 });
   const latest = new LatestCache();
@@ -76,8 +80,10 @@ export async function startTestHead(engine: Engine, opts: { env?: Record<string,
     security,
     sessions: new AgentSessions(),
     retention,
+    live: new LiveHub(opts.live),
     startedAt: new Date(),
   };
+  ctx.live.start(ctx);
   const app = createApp(ctx);
   const admin = await addUser(database.db, SYSTEM, { name: "root-admin", role: "admin", password: PASSWORDS.admin });
   const viewer = await addUser(database.db, SYSTEM, { name: "val-viewer", role: "viewer", password: PASSWORDS.viewer });
@@ -127,6 +133,7 @@ export async function startTestHead(engine: Engine, opts: { env?: Record<string,
       return app.handle(req);
     },
     async close() {
+      ctx.live.stop();
       await retention.stop();
       await writer.close();
       await database.close();
