@@ -11,10 +11,11 @@ DEPS_STAMP  := node_modules/.vigil-deps-installed
 ARGS ?=
 
 
-.PHONY: run test typecheck build bench clean deps help
+.PHONY: run demo test typecheck build bench clean deps help
 
 help:
 	@echo "make run        start vigil serve on the embedded database (http://localhost:8480)"
+	@echo "make demo       the same with a simulated fleet of 12 workers x 8 GPUs (vigil simulate --demo)"
 	@echo "make test       install what is missing, then typecheck and run the whole suite"
 	@echo "make build      compile dist/vigil (one file: runtime, assets, migrations, PGlite)"
 	@echo "make bench      run every benchmark under bench/ (see BENCHMARKS.md; about 12 minutes)"
@@ -23,8 +24,13 @@ help:
 run: deps
 	$(BUN) src/main.ts serve $(ARGS)
 
+# A head on its own embedded database (./vigil-demo-data) fed by vigil simulate --demo; Ctrl-C stops both.
+demo: deps
+	@BUN=$(BUN) scripts/demo.sh
+
 test: deps
 	@scripts/ensure-postgres.sh
+	@scripts/ensure-chromium.sh
 	$(BUN) x tsc --noEmit -p .
 	$(BUN) x xss-scan
 	$(BUN) test --timeout 30000

@@ -37,6 +37,7 @@ export interface Config {
   simGpus: number;
   simBatch: number;
   duration: number | undefined; // seconds
+  simDemo: boolean;
   restartAllow: string | undefined;
   restartAllowFile: string | undefined;
   restartVia: "direct" | "polkit" | "sudo";
@@ -334,6 +335,14 @@ export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
     flag: "duration",
     help: "stop after this many seconds (default: until interrupted)",
     parse: (raw, label) => intIn(raw, label, 1, 86_400),
+  },
+  simDemo: {
+    key: "simDemo",
+    flag: "demo",
+    boolean: true,
+    default: "false",
+    help: "a lifelike fleet for demos: varied load, one hot GPU, one worker going offline, processes, 2 h of history",
+    parse: parseBool,
   },
   agentDir: {
     key: "agentDir",

@@ -1,28 +1,59 @@
 // `vigil simulate`: a synthetic fleet that enrolls and pushes samples over the real agent protocol, for demos and load tests.
 import { ConfigError, parseCommandConfig } from "../config.ts";
 import { log, setLogLevel } from "../log.ts";
-import { MAX_BATCH_SAMPLES as MAX_BATCH, type HeadMessage } from "../protocol/messages.ts";
-import type { GpuVitals, Sample } from "../protocol/sample.ts";
+import { MAX_BATCH_SAMPLES as MAX_BATCH, type HeadMessage, type RestartCommand } from "../protocol/messages.ts";
+import type { Sample } from "../protocol/sample.ts";
+import { DEMO_HISTORY_SECONDS, DEMO_HISTORY_STEP_SECONDS, DEMO_OFFLINE_GAP_SECONDS } from "../sim/demo.ts";
+import { simulatedFleet, type SimulatedWorker } from "../sim/fleet.ts";
 import { VERSION } from "../version.ts";
 import type { Command } from "./command.ts";
 
-const settings = ["head", "token", "simWorkers", "simGpus", "interval", "simBatch", "duration", "logLevel"] as const;
+const settings = ["head", "token", "simWorkers", "simGpus", "interval", "simBatch", "duration", "simDemo", "logLevel"] as const;
+
+/** History goes in batches this big (a sample of 8 GPUs with processes is about 10 KB), with at most this many unacknowledged. */
+const HISTORY_BATCH = 100;
+const HISTORY_IN_FLIGHT = 300;
+
+interface Agent {
+  sim: SimulatedWorker;
+  name: string;
+  secret: string;
+  /** When the head last heard from it, from a previous run: the demo's history starts after it. */
+  lastSeenAt: string | null;
+  ws?: WebSocket;
+  seq: number;
+  sent: number;
+  /** Sent and not yet acknowledged (as JSON), by seq: what a `busy` answer asks to send again. */
+  pending: Map<number, string>;
+  lastTs: number | null;
+}
+
+/** One batch message from samples already in JSON. */
+function sendBatch(ws: WebSocket, samples: string[]): void {
+  ws.send(`{"type":"batch","samples":[${samples.join(",")}]}`);
+}
 
 export const simulateCommand: Command = {
   name: "simulate",
   summary: "run a synthetic fleet against a head through the real agent protocol (demo data, load tests)",
-  usage: "vigil simulate --head URL --token ADMIN_API_TOKEN [--workers N] [--gpus M] [--interval S] [--batch K] [--duration S]",
+  usage: "vigil simulate --head URL --token ADMIN_API_TOKEN [--workers N] [--gpus M] [--interval S] [--batch K] [--duration S] [--demo]",
   settings,
   details:
     "Registers workers named sim-0001... with the admin token (rotating them when they exist), enrolls each,\n" +
     "and sends one sample per worker per interval (K per message with --batch). Prints the acknowledged rate\n" +
-    "every 5 s and a summary at the end: samples and GPU samples per second committed by the head.",
+    "every 5 s and a summary at the end: samples and GPU samples per second committed by the head.\n" +
+    "With --demo the fleet is lifelike instead (make demo uses it): training, inference, notebook and idle\n" +
+    "workers with GPU processes of named users and containers, one GPU above 85 C, the last worker sending\n" +
+    "only its history and then falling silent (offline), 2 h of history, samples stamped with the real\n" +
+    "time, and restarts of a few units played through to completed (nothing runs). Every simulated sample\n" +
+    "carries host.simulated = true, so pages can label these workers as simulated.",
   async run(argv) {
     const { config } = parseCommandConfig("simulate", settings, argv);
     setLogLevel(config.logLevel);
     if (!config.head) throw new ConfigError("simulate: say which head with --head URL");
     if (!config.token) throw new ConfigError("simulate: give an admin API token with --token (vigil token create --name sim --role admin)");
     const head = config.head;
+    const demo = config.simDemo;
     const api = async (path: string, body?: unknown) => {
       const r = await fetch(`${head}${path}`, {
         method: body === undefined ? "GET" : "POST",
@@ -33,11 +64,11 @@ export const simulateCommand: Command = {
     };
 
     // Register (or re-register) and enroll every worker.
-    const existing = ((await api("/api/v1/workers")).body.workers ?? []) as { id: number; name: string }[];
+    const existing = ((await api("/api/v1/workers")).body.workers ?? []) as { id: number; name: string; lastSeenAt: string | null }[];
     if (!Array.isArray(existing)) throw new ConfigError("simulate: the head refused the token (it needs the admin role)");
-    const fleet: { name: string; secret: string; ws?: WebSocket; seq: number; acked: number; gpus: GpuVitals[] }[] = [];
-    for (let i = 1; i <= config.simWorkers; i++) {
-      const name = `sim-${String(i).padStart(4, "0")}`;
+    const fleet: Agent[] = [];
+    for (const sim of simulatedFleet(config.simWorkers, config.simGpus, demo)) {
+      const name = sim.name;
       const known = existing.find((w) => w.name === name);
       const t = known ? await api(`/api/v1/workers/${known.id}/rotate`, {}) : await api("/api/v1/workers", { name });
       if (t.status >= 300) throw new Error(`could not register ${name}: HTTP ${t.status} ${JSON.stringify(t.body)}`);
@@ -49,30 +80,54 @@ export const simulateCommand: Command = {
       const cred = (await e.json()) as { secret?: string; error?: string };
       if (!cred.secret) throw new Error(`could not enroll ${name}: ${cred.error ?? e.status}`);
       fleet.push({
+        sim,
         name,
         secret: cred.secret,
+        lastSeenAt: known?.lastSeenAt ?? null,
         seq: 0,
-        acked: 0,
-        gpus: Array.from({ length: config.simGpus }, (_, g) => syntheticGpu(name, g)),
+        sent: 0,
+        pending: new Map(),
+        lastTs: null,
       });
     }
     console.error(
-      `simulating ${fleet.length} workers x ${config.simGpus} GPUs every ${config.interval}s (${config.simBatch} samples per message) against ${head}`,
+      `simulating ${fleet.length} workers x ${config.simGpus} GPUs every ${config.interval}s (${config.simBatch} samples per message)${demo ? " as a demo fleet" : ""} against ${head}`,
     );
 
     let acked = 0;
     let rejected = 0;
     let busy = 0;
-    // Samples are timestamped from a virtual clock advancing one interval per sample, so a batch of K is K distinct instants.
+    const send = (w: Agent, samples: { seq: number; json: string }[]) => {
+      for (const s of samples) w.pending.set(s.seq, s.json);
+      w.sent += samples.length;
+      sendBatch(
+        w.ws!,
+        samples.map((s) => s.json),
+      );
+    };
+    // The load test stamps samples from a virtual clock advancing one interval per sample (so a batch of K is K distinct
+    // instants, never in the future); the demo uses the real time, so "last seen" and history charts read true.
     const base = Date.now() - 3_600_000;
+    const next = (w: Agent, at?: number): Sample => {
+      const seq = w.seq++;
+      const ts = demo ? (at ?? Date.now()) : base + seq * config.interval * 1000;
+      const sample = w.sim.sample(seq, new Date(ts), w.lastTs === null ? config.interval : (ts - w.lastTs) / 1000);
+      w.lastTs = ts;
+      return sample;
+    };
+
     const wsUrl = `${head.replace(/^http/, "ws")}/api/v1/agent/ws`;
     await Promise.all(
       fleet.map(
         (w) =>
           new Promise<void>((resolve, reject) => {
-            const ws = new WebSocket(wsUrl, {
-              headers: { authorization: `Bearer ${w.secret}`, "x-vigil-version": VERSION, "x-vigil-interval": String(config.interval) },
-            } as unknown as string[]);
+            const headers: Record<string, string> = {
+              authorization: `Bearer ${w.secret}`,
+              "x-vigil-version": VERSION,
+              "x-vigil-interval": String(config.interval),
+            };
+            if (w.sim.restartAllow) headers["x-vigil-restart-allow"] = w.sim.restartAllow.join(",");
+            const ws = new WebSocket(wsUrl, { headers } as unknown as string[]);
             w.ws = ws;
             ws.onopen = () => resolve();
             ws.onerror = () => reject(new Error(`${w.name}: WebSocket to ${wsUrl} failed`));
@@ -80,46 +135,62 @@ export const simulateCommand: Command = {
               const msg = JSON.parse(String(m.data)) as HeadMessage;
               if (msg.type === "ack") {
                 acked += msg.seqs.length;
-                w.acked += msg.seqs.length;
-              } else if (msg.type === "reject") rejected += msg.seqs.length;
-              else if (msg.type === "busy") {
+                for (const seq of msg.seqs) w.pending.delete(seq);
+              } else if (msg.type === "reject") {
+                rejected += msg.seqs.length;
+                for (const seq of msg.seqs) w.pending.delete(seq);
+              } else if (msg.type === "busy") {
                 // As a real agent does: keep the samples and send them again when the head says.
                 busy += msg.seqs.length;
                 setTimeout(() => {
-                  const again = msg.seqs.map((seq) => syntheticSample(w.name, seq, new Date(base + seq * config.interval * 1000), w.gpus));
-                  for (let i = 0; i < again.length; i += MAX_BATCH)
-                    ws.send(JSON.stringify({ type: "batch", samples: again.slice(i, i + MAX_BATCH) }));
+                  const again = msg.seqs.map((seq) => w.pending.get(seq)).filter((s): s is string => s !== undefined);
+                  for (let i = 0; i < again.length; i += MAX_BATCH) sendBatch(ws, again.slice(i, i + MAX_BATCH));
                 }, msg.retryAfterMs);
-              } else if (msg.type === "restart")
-                ws.send(
-                  JSON.stringify({
-                    type: "restart-status",
-                    id: msg.id,
-                    state: "refused",
-                    message: "simulated worker",
-                    at: new Date().toISOString(),
-                  }),
-                );
+              } else if (msg.type === "restart") playRestart(ws, w, msg);
             };
           }),
       ),
     );
 
-    const started = performance.now();
-    let lastReport = started;
-    let ackedAtReport = 0;
     let stop = false;
     process.on("SIGINT", () => (stop = true));
     process.on("SIGTERM", () => (stop = true));
+
+    // The demo's past is made before its present (each worker's vitals move on from where its history ends) and
+    // sent while the present already flows, so the pages look live from the first second.
+    let history: Promise<unknown> = Promise.resolve();
+    if (demo) {
+      const now = Date.now();
+      const pasts = fleet.map((w) => pastOf(w, now, next));
+      history = Promise.all(
+        fleet.map(async (w, i) => {
+          await sendHistory(w, pasts[i]!, send, () => stop);
+          if (!w.sim.goesOffline) return;
+          // Its history is in; from now on it is silent, and the head marks it offline.
+          while (w.pending.size && !stop) await Bun.sleep(50);
+          w.ws!.close(1000, "simulated outage");
+          console.error(`${w.name} goes offline (simulated outage): it sends nothing more`);
+        }),
+      ).then(() => {
+        const total = pasts.reduce((n, p) => n + p.length, 0);
+        console.error(`sent ${total} samples of history (${DEMO_HISTORY_SECONDS / 3600} h at ${DEMO_HISTORY_STEP_SECONDS} s steps)`);
+      });
+    }
+    const live = fleet.filter((w) => !w.sim.goesOffline);
+    const serialized = (w: Agent) => {
+      const sample = next(w);
+      return { seq: sample.seq, json: JSON.stringify(sample) };
+    };
+
+    const started = performance.now();
+    let lastReport = started;
+    let ackedAtReport = 0;
     while (!stop && (!config.duration || performance.now() - started < config.duration * 1000)) {
       const tickStart = performance.now();
-      for (const w of fleet) {
-        const samples: Sample[] = [];
-        for (let k = 0; k < config.simBatch; k++) {
-          const seq = w.seq++;
-          samples.push(syntheticSample(w.name, seq, new Date(base + seq * config.interval * 1000), w.gpus));
-        }
-        w.ws!.send(JSON.stringify({ type: "batch", samples }));
+      for (const w of live) {
+        const samples = [];
+        for (let k = 0; k < config.simBatch; k++) samples.push(serialized(w));
+        send(w, samples);
       }
       const now = performance.now();
       if (now - lastReport >= 5000) {
@@ -133,11 +204,14 @@ export const simulateCommand: Command = {
       await Bun.sleep(Math.max(0, config.interval * 1000 - (performance.now() - tickStart)));
     }
     // Let in-flight batches be acknowledged before counting.
-    const sent = fleet.reduce((n, w) => n + w.seq, 0);
+    await history;
+    const sent = fleet.reduce((n, w) => n + w.sent, 0);
     const drainUntil = performance.now() + 60_000;
-    while (acked + rejected < sent && performance.now() < drainUntil) await Bun.sleep(100);
+    // Only a socket still open can bring an answer: a head stopped by the same Ctrl-C acknowledges nothing more.
+    const awaited = () => fleet.some((w) => w.pending.size > 0 && w.ws?.readyState === WebSocket.OPEN);
+    while (acked + rejected < sent && awaited() && performance.now() < drainUntil) await Bun.sleep(100);
     const seconds = (performance.now() - started) / 1000;
-    for (const w of fleet) w.ws?.close(1000, "simulation over");
+    for (const w of live) w.ws?.close(1000, "simulation over");
     const summary = {
       workers: fleet.length,
       gpusPerWorker: config.simGpus,
@@ -155,74 +229,52 @@ export const simulateCommand: Command = {
   },
 };
 
-function hash(s: string): number {
-  let h = 2166136261;
-  for (const c of s) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-  return h >>> 0;
-}
-
-function syntheticGpu(worker: string, index: number): GpuVitals {
-  const id = hash(`${worker}/${index}`).toString(16).padStart(8, "0");
-  return {
-    index,
-    uuid: `GPU-${id}-5151-4d1a-8000-${id}${id.slice(0, 4)}`,
-    name: "NVIDIA H100 80GB HBM3",
-    driverVersion: "570.133.20",
-    cudaVersion: "12.8",
-    utilization: 0,
-    memoryUtilization: 0,
-    memoryUsed: 0,
-    memoryTotal: 81559,
-    memoryFree: 81559,
-    temperature: 35,
-    powerUsage: 80,
-    powerLimit: 700,
-    fanSpeed: null,
-    smClock: 345,
-    memoryClock: 2619,
-    pcieTxKBps: 0,
-    pcieRxKBps: 0,
-    encoderUtilization: 0,
-    decoderUtilization: 0,
-    pstate: 0,
-    throttleReasons: [],
-    eccCorrected: 0,
-    eccUncorrected: 0,
-    processes: [],
-  };
-}
-
-/** A plausible training job: utilization and memory wander, temperature and power follow. */
-function syntheticSample(worker: string, seq: number, ts: Date, gpus: GpuVitals[]): Sample {
-  for (const g of gpus) {
-    const u = Math.max(0, Math.min(100, (g.utilization ?? 0) + (Math.random() - 0.45) * 20));
-    g.utilization = Math.round(u);
-    g.memoryUsed = Math.round(Math.min(81559, Math.max(0, (g.memoryUsed ?? 0) + (Math.random() - 0.4) * 2000)));
-    g.memoryFree = 81559 - g.memoryUsed;
-    g.memoryUtilization = Math.round(u * 0.6);
-    g.temperature = Math.round(35 + u * 0.4);
-    g.powerUsage = Math.round(80 + u * 6);
-    g.smClock = u > 5 ? 1980 : 345;
+/**
+ * The demo's past: samples every DEMO_HISTORY_STEP_SECONDS over the last hours, after what an earlier run left (so a
+ * second `make demo` does not interleave two pasts); the offline worker's stops DEMO_OFFLINE_GAP_SECONDS early.
+ */
+function pastOf(w: Agent, now: number, next: (w: Agent, at: number) => Sample): { seq: number; json: string }[] {
+  const step = DEMO_HISTORY_STEP_SECONDS * 1000;
+  const before = w.lastSeenAt ? Date.parse(w.lastSeenAt) + step : 0;
+  const from = Math.max(now - DEMO_HISTORY_SECONDS * 1000, before);
+  const until = w.sim.goesOffline ? now - DEMO_OFFLINE_GAP_SECONDS * 1000 : now - step / 2;
+  const out = [];
+  for (let at = from; at < until; at += step) {
+    const sample = next(w, at);
+    out.push({ seq: sample.seq, json: JSON.stringify(sample) });
   }
-  return {
-    seq,
-    ts: ts.toISOString(),
-    host: {
-      hostname: worker,
-      cpuPercent: Math.round(Math.random() * 400) / 10,
-      load: [1, 1, 1],
-      memoryUsed: 64 * 2 ** 30,
-      memoryTotal: 512 * 2 ** 30,
-      swapUsed: 0,
-      swapTotal: 0,
-      uptimeSeconds: 86400 + seq,
-      disks: [],
-      diskReadBps: 0,
-      diskWriteBps: 0,
-      netRxBps: 0,
-      netTxBps: 0,
-    },
-    gpus: gpus.map((g) => ({ ...g })),
-    gpuSource: "nvml",
-  };
+  return out;
+}
+
+/** Sends a past in batches, holding back while too much of it is unacknowledged. */
+async function sendHistory(
+  w: Agent,
+  past: { seq: number; json: string }[],
+  send: (w: Agent, samples: { seq: number; json: string }[]) => void,
+  stopped: () => boolean,
+): Promise<void> {
+  for (let i = 0; i < past.length && !stopped(); i += HISTORY_BATCH) {
+    send(w, past.slice(i, i + HISTORY_BATCH));
+    while (w.pending.size > HISTORY_IN_FLIGHT && !stopped()) await Bun.sleep(20);
+  }
+}
+
+/**
+ * A simulated worker runs nothing. A load-test worker refuses restarts; a demo worker plays one of its units through
+ * the states a real agent reports, so the restart dialog has something to show.
+ */
+function playRestart(ws: WebSocket, w: Agent, msg: RestartCommand): void {
+  const status = (state: string, message: string) =>
+    ws.send(JSON.stringify({ type: "restart-status", id: msg.id, state, message, at: new Date().toISOString() }));
+  if (!w.sim.restartAllow) return status("refused", "simulated worker");
+  if (!w.sim.restartAllow.includes(msg.service)) return status("refused", `${msg.service} is not on this worker's allow-list`);
+  const steps: [number, string, string][] = [
+    [300, "stopping", `stopping ${msg.service} (simulated)`],
+    [1500, "restarting", `starting ${msg.service} (simulated)`],
+    [3000, "completed", `${msg.service} is active (simulated: nothing was restarted)`],
+  ];
+  for (const [after, state, message] of steps)
+    setTimeout(() => {
+      if (ws.readyState === WebSocket.OPEN) status(state, message);
+    }, after);
 }
