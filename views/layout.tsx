@@ -19,14 +19,17 @@ export function Layout(props: { title: string; viewer: Viewer | null; styles?: s
   return (
     <>
       {"<!doctype html>"}
-      <html lang="en">
+      <html lang="en" data-theme="dark">
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <meta name="color-scheme" content="light dark" />
           <title safe>{`${props.title} · Vigil`}</title>
-          <link rel="stylesheet" href="/static/pico.min.css" />
-          <link rel="stylesheet" href="/static/vigil.css" />
+          <link rel="stylesheet" href={assetUrl("pico.min.css")} />
+          <link rel="stylesheet" href={assetUrl("vigil.css")} />
+          <link rel="stylesheet" href={assetUrl("dashboard.css")} />
+          {/* Not deferred: it sets the remembered theme before the first paint. */}
+          <script src={assetUrl("theme.js")}></script>
           {(props.styles ?? []).map((href) => (
             <link rel="stylesheet" href={href} />
           ))}
@@ -46,7 +49,9 @@ export function Layout(props: { title: string; viewer: Viewer | null; styles?: s
             <nav>
               <ul>
                 <li>
-                  <strong>Vigil</strong>
+                  <a href="/" class="brand">
+                    Vigil
+                  </a>
                 </li>
                 {v?.fleetStatus ? <FleetStatus status={v.fleetStatus} /> : ""}
               </ul>
@@ -54,6 +59,15 @@ export function Layout(props: { title: string; viewer: Viewer | null; styles?: s
                 <ul>
                   <li>
                     <a href="/">Fleet</a>
+                  </li>
+                  <li>
+                    <a href="/alerts">Alerts</a>
+                  </li>
+                  <li>
+                    <a href="/health">Health</a>
+                  </li>
+                  <li>
+                    <a href="/api/docs">API</a>
                   </li>
                   {v.role === "admin" ? (
                     <>
@@ -70,6 +84,19 @@ export function Layout(props: { title: string; viewer: Viewer | null; styles?: s
                   ) : (
                     ""
                   )}
+                  <li>
+                    {/* Hidden until theme.js shows it: without JavaScript the page stays in the dark default. */}
+                    <button
+                      type="button"
+                      class="outline secondary theme-toggle"
+                      data-theme-toggle
+                      hidden
+                      aria-label="Switch to the light theme"
+                      title="Switch to the light theme"
+                    >
+                      ◐
+                    </button>
+                  </li>
                   <li>
                     <a href="/account/password" class="secondary" title="Change your password" safe>
                       {v.name.length > 40 ? `${v.name.slice(0, 40)}…` : v.name}

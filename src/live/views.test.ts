@@ -7,7 +7,10 @@ const region = (id: string, over: Partial<Region> = {}): Region => ({ id, on: ["
 
 describe("resolveView", () => {
   test("the registry's views", () => {
-    expect(resolveView(VIEWS, "fleet").map((r) => r.id)).toEqual(["fleet-status", "fleet"]);
+    expect(resolveView(VIEWS, "fleet").map((r) => r.id)).toEqual(["fleet-status", "free-gpus", "fleet"]);
+    // A filtered, sorted fleet page streams its own view; a bad sort is no view at all.
+    expect(resolveView(VIEWS, "fleet:load:a100").map((r) => r.id)).toEqual(["fleet-status", "free-gpus", "fleet"]);
+    expect(() => resolveView(VIEWS, "fleet:sideways:x")).toThrow(/unknown view/);
     expect(resolveView(VIEWS, "worker:7").map((r) => r.id)).toContain("fleet-status");
   });
 

@@ -64,7 +64,7 @@ describeEachEngine("routes", (engine) => {
     expect(r.headers.get("content-type")).toStartWith("text/html");
     const html = await r.text();
     expect(html).toStartWith("<!doctype html>");
-    expect(html).toContain('href="/static/pico.min.css"');
+    expect(html).toMatch(/href="\/static\/pico\.min\.css\?v=[0-9a-f]{12}"/);
     expect(html).toContain("gpu-01");
   });
 

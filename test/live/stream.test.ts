@@ -133,8 +133,8 @@ describeEachEngine("live stream", (engine) => {
     await ingest(41);
     const before = head.ctx.live.stats.renders;
     await head.ctx.live.tick();
-    // fleet-status is in both views and rendered once; fleet once.
-    expect(head.ctx.live.stats.renders - before).toBe(2);
+    // fleet-status is in both views and rendered once; free-gpus and fleet once each.
+    expect(head.ctx.live.stats.renders - before).toBe(3);
     const got = await Promise.all(fleet.map((r) => frame(r)));
     expect(new Set(got.map((m) => m!.data)).size).toBe(1);
     expect(got[0]!.data).toContain("41 %");
@@ -311,7 +311,7 @@ describeEachEngine("live stream", (engine) => {
         expect(res.status).toBe(200);
         const reader = new SseReader(res.body!);
         const first = (await reader.next())!;
-        expect(partialsOf(first.data).size).toBe(2);
+        expect(partialsOf(first.data).size).toBe(resolveView(VIEWS, "fleet").length);
         await ingest(64);
         let seen = false;
         for (let m = await reader.next(2000); m && !seen; m = await reader.next(2000)) seen = m.data.includes("64 %");

@@ -27,7 +27,7 @@ export interface WorkerPageProps extends WorkerRegionProps {
 }
 
 // dashboard.css holds the gauges' styles, shared with the fleet page.
-const STYLES = ["dashboard.css", "uPlot.min.css", "worker.css"];
+const STYLES = ["uPlot.min.css", "worker.css"];
 
 const fact = (v: unknown): string | null => (typeof v === "string" && v.trim() !== "" ? v : null);
 

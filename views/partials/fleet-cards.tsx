@@ -40,7 +40,7 @@ export function selectCards(cards: readonly CardData[], query: FleetQuery): Card
 export function FleetCards(props: { cards: readonly CardData[]; query: FleetQuery; now?: number }): JSX.Element {
   const shown = selectCards(props.cards, props.query);
   return (
-    <section id="fleet-cards" class="fleet-cards" aria-live="off">
+    <section id="fleet" class="fleet-cards" aria-live="off">
       {props.cards.length === 0 ? (
         <article>
           <p>

@@ -97,7 +97,7 @@ export function WorkerCard(props: CardData & { now?: number }): JSX.Element {
   const trail = props.recent.map((p) => p.gpuUtilization ?? p.cpuPercent);
   const trailLabel = sample && sample.gpus.length ? "mean GPU utilization, last 60 samples" : "CPU, last 60 samples";
   return (
-    <article class={`worker-card card-${level}`} id={`worker-${worker.id}`} data-name={worker.name.toLowerCase()}>
+    <article class={`worker-card card-${level}`} id={`worker-${worker.id}`} data-worker={String(worker.id)}>
       <header>
         <a href={`/workers/${worker.id}`} class="worker-name" safe>
           {worker.name}
