@@ -38,6 +38,8 @@ export interface OpenOptions {
   /** Max connections to an external server. */
   poolSize?: number;
   startTimeoutMs?: number;
+  /** PGlite: how often to checkpoint (default 5 min). */
+  checkpointEveryMs?: number;
 }
 
 export { DatabaseError };
@@ -68,7 +70,16 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
     return withTimeout(
       PGlite.create(dir, {
         ...assets,
-        startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${opts.pgliteSharedBuffers ?? "16MB"}`],
+        startParams: [
+          ...PGlite.defaultStartParams,
+          "-c",
+          `shared_buffers=${opts.pgliteSharedBuffers ?? "16MB"}`,
+          // Recycled WAL is kept up to max_wal_size: 256 MB instead of 1 GB on an appliance's disk.
+          "-c",
+          "max_wal_size=256MB",
+          "-c",
+          "min_wal_size=32MB",
+        ],
       }),
       opts.startTimeoutMs ?? 120_000,
       `starting the embedded database in ${dir}`,
@@ -88,6 +99,13 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
     client = await start();
   }
   log.debug("embedded database started", { dir, fresh, ms: Math.round(performance.now() - started) });
+  // PGlite runs PostgreSQL in single-user mode: there is no checkpointer process, so without this
+  // WAL is never recycled and grows with every write (measured: 15 GB after loading 35 M rows).
+  const checkpoints = setInterval(() => {
+    if (client.closed) return;
+    client.query("checkpoint").catch((err: unknown) => log.warn("checkpoint of the embedded database failed", { error: err }));
+  }, opts.checkpointEveryMs ?? 300_000);
+  checkpoints.unref();
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
     engine: "pglite",
@@ -101,6 +119,7 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
       return fn(db);
     },
     async close() {
+      clearInterval(checkpoints);
       if (!client.closed) await client.close();
     },
   };

@@ -21,12 +21,7 @@ export function Gauge(props: GaugeProps): JSX.Element {
   const step = pct === null ? 0 : Math.round(pct / 5) * 5;
   const title = `${props.label}: ${pct === null ? NA : props.text}${level === "warning" ? " (warning)" : level === "critical" ? " (critical)" : ""}`;
   return (
-    <div
-      class={`gauge level-${level}`}
-      role="meter"
-      aria-valuenow={pct === null ? undefined : String(Math.round(pct))}
-      aria-label={title}
-    >
+    <div class={`gauge level-${level}`} role="meter" aria-valuenow={pct === null ? undefined : String(Math.round(pct))} aria-label={title}>
       <span class="gauge-label" safe>
         {props.label}
       </span>
