@@ -1,4 +1,5 @@
 // End-to-end tests in a real browser: Debian's Chromium driven by playwright-core against a real `vigil serve` fed by `vigil simulate`.
+import { tmpdir } from "node:os";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -20,7 +21,11 @@ export type Theme = "dark" | "light";
 export const THEMES: readonly Theme[] = ["dark", "light"];
 
 export const ADMIN = { user: "admin", password: "browser-admin-pass-1" } as const;
-export const SCREENSHOTS = join(REPO, "docs/screenshots");
+/**
+ * Where screenshots go: the README's docs/screenshots/ when VIGIL_SCREENSHOTS=1 (refresh them on purpose, then commit),
+ * otherwise a scratch directory, so an ordinary `make test` leaves the working tree clean.
+ */
+export const SCREENSHOTS = process.env.VIGIL_SCREENSHOTS === "1" ? join(REPO, "docs/screenshots") : join(tmpdir(), "vigil-screenshots");
 /** The key static/theme.js keeps the chosen theme under. */
 const THEME_KEY = "vigil-theme";
 
