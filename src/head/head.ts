@@ -4,22 +4,16 @@ import { openDatabase, type Database } from "../db/client.ts";
 import { acquireDataDirLock } from "../db/lock.ts";
 import { migrate } from "../db/migrate.ts";
 import { upsertWorker } from "../fleet/workers.ts";
-import { Ingestor } from "../ingest/ingest.ts";
-import { LatestCache } from "../ingest/latest.ts";
-import { BatchedWriter } from "../ingest/writer.ts";
 import { log } from "../log.ts";
 import { createApp } from "../app.ts";
 import { createSampler } from "../../agent/sampler.ts";
 import { startLocalAgent, type LocalAgent } from "../../agent/local.ts";
 import type { HeadConfig, HeadContext } from "./context.ts";
 import { VERSION } from "../version.ts";
-import { securityFrom } from "../auth/security.ts";
 import { ensureFirstAdmin, FIRST_ADMIN } from "../auth/bootstrap.ts";
 import { pruneSessions } from "../auth/sessions.ts";
 import { startAdminSocket } from "../admin/socket.ts";
-import { AgentSessions } from "../ingest/sessions.ts";
-import { retentionOf, startRetentionLoop } from "../retention/loop.ts";
-import { LiveHub } from "../live/hub.ts";
+import { assembleHead } from "./assemble.ts";
 
 export interface RunningHead {
   ctx: HeadContext;
@@ -58,27 +52,11 @@ export async function startHead(config: HeadConfig): Promise<RunningHead> {
       migrations: migration.total,
     });
 
-    const latest = new LatestCache();
-    const restored = await latest.rebuild(database.db);
-    const writer = new BatchedWriter(database.db, { log: log.child({ component: "writer" }) });
-    cleanups.push(() => writer.close());
-    const ingestor = new Ingestor(database.db, writer, latest, { processIntervalSeconds: config.processInterval });
-    const security = securityFrom(config);
-    const retention = startRetentionLoop({ database, retention: retentionOf(config), log: log.child({ component: "retention" }) });
-    cleanups.push(() => retention.stop());
-    const ctx: HeadContext = {
-      config,
-      database,
-      writer,
-      latest,
-      ingestor,
-      security,
-      sessions: new AgentSessions(),
-      retention,
-      live: new LiveHub(),
-      startedAt: new Date(),
-    };
-    ctx.live.start(ctx);
+    const ctx = await assembleHead({ config, database, log });
+    const { security, restored } = ctx;
+    // Stopped in reverse: the retention loop's job in progress first, then the writer's last flush.
+    cleanups.push(() => ctx.writer.close());
+    cleanups.push(() => ctx.retention.stop());
 
     if (!config.databaseUrl) {
       const socket = startAdminSocket(database.db, config.dataDir, log.child({ component: "admin-socket" }));
@@ -106,7 +84,7 @@ export async function startHead(config: HeadConfig): Promise<RunningHead> {
       });
       agent = await startLocalAgent({
         worker: { id, name: config.workerName },
-        ingestor,
+        ingestor: ctx.ingestor,
         sampler,
         intervalSeconds: config.interval,
         log: log.child({ component: "local-agent" }),

@@ -4,21 +4,16 @@ import { createApp } from "../../src/app.ts";
 import { parseCommandConfig } from "../../src/config.ts";
 import { SYSTEM } from "../../src/auth/audit.ts";
 import { peerAddress } from "../../src/auth/peer.ts";
-import { securityFrom } from "../../src/auth/security.ts";
 import type { LimitPolicy } from "../../src/auth/ratelimit.ts";
 import { createSession, SESSION_COOKIE } from "../../src/auth/sessions.ts";
 import { createToken } from "../../src/auth/tokens.ts";
 import { addUser } from "../../src/auth/users.ts";
 import { addWorker, enroll } from "../../src/fleet/enrollment.ts";
 import { HEAD_SETTINGS, type HeadContext } from "../../src/head/context.ts";
-import { Ingestor } from "../../src/ingest/ingest.ts";
-import { AgentSessions } from "../../src/ingest/sessions.ts";
-import { LatestCache } from "../../src/ingest/latest.ts";
-import { BatchedWriter } from "../../src/ingest/writer.ts";
 import { log } from "../../src/log.ts";
 import { freshDatabase } from "./engines.ts";
-import { retentionOf, startRetentionLoop } from "../../src/retention/loop.ts";
-import { LiveHub, type HubOptions } from "../../src/live/hub.ts";
+import { assembleHead } from "../../src/head/assemble.ts";
+import type { HubOptions } from "../../src/live/hub.ts";
 
 export const ORIGIN = "http://vigil.test";
 export const PASSWORDS = { admin: "admin-password-1", viewer: "viewer-password-1" } as const;
@@ -58,32 +53,19 @@ export async function startTestHead(
   opts: { env?: Record<string, string>; limits?: LimitPolicy; live?: HubOptions } = {},
 ): Promise<TestHead> {
   const database = await freshDatabase(engine);
-  const writer = new BatchedWriter(database.db, { log, flushIntervalMs: 10 });
-  const latest = new LatestCache();
   const config = parseCommandConfig("serve", HEAD_SETTINGS, [], opts.env ?? {}).config;
-  const ingestor = new Ingestor(database.db, writer, latest, { processIntervalSeconds: config.processInterval });
-  const security = securityFrom(config, opts.limits);
-  // Timers far off: tests roll up and prune when they choose, through ctx.retention.
-  const retention = startRetentionLoop({
+  // Retention timers far off: tests roll up and prune when they choose, through ctx.retention.
+  const ctx: HeadContext = await assembleHead({
+    config,
     database,
-    retention: retentionOf(config),
     log,
+    flushIntervalMs: 10,
+    limits: opts.limits,
+    live: opts.live,
     rollupEveryMs: 3600_000,
     firstPruneAfterMs: 3600_000,
   });
-  const ctx: HeadContext = {
-    config,
-    database,
-    writer,
-    latest,
-    ingestor,
-    security,
-    sessions: new AgentSessions(),
-    retention,
-    live: new LiveHub(opts.live),
-    startedAt: new Date(),
-  };
-  ctx.live.start(ctx);
+  const { writer, retention, security } = ctx;
   const app = createApp(ctx);
   const admin = await addUser(database.db, SYSTEM, { name: "root-admin", role: "admin", password: PASSWORDS.admin });
   const viewer = await addUser(database.db, SYSTEM, { name: "val-viewer", role: "viewer", password: PASSWORDS.viewer });

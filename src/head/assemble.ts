@@ -1,0 +1,61 @@
+// Builds the head's shared parts (cache, writer, ingest, security, retention loop, live hub) in one place: the head, the tests and the benchmarks.
+import type { LimitPolicy } from "../auth/ratelimit.ts";
+import { securityFrom } from "../auth/security.ts";
+import type { Database } from "../db/client.ts";
+import { Ingestor } from "../ingest/ingest.ts";
+import { LatestCache } from "../ingest/latest.ts";
+import { AgentSessions } from "../ingest/sessions.ts";
+import { BatchedWriter } from "../ingest/writer.ts";
+import { LiveHub, type HubOptions } from "../live/hub.ts";
+import type { Logger } from "../log.ts";
+import { retentionOf, startRetentionLoop } from "../retention/loop.ts";
+import type { HeadConfig, HeadContext } from "./context.ts";
+
+export interface AssembleOptions {
+  config: HeadConfig;
+  database: Database;
+  log: Logger;
+  /** Writer flush interval (tests use a short one). */
+  flushIntervalMs?: number;
+  limits?: LimitPolicy;
+  live?: HubOptions;
+  /** Start the live hub's ticker now (the benchmarks that open no stream leave it stopped). */
+  startLive?: boolean;
+  /** Timers of the retention loop; tests and benchmarks push them far off and run it themselves. */
+  rollupEveryMs?: number;
+  firstPruneAfterMs?: number;
+}
+
+/**
+ * The context every route and loop shares, with the latest-state cache rebuilt from storage. The
+ * caller owns shutdown, in this order: live.stop(), retention.stop(), writer.close(), then the database.
+ */
+export async function assembleHead(o: AssembleOptions): Promise<HeadContext & { restored: number }> {
+  const { config, database, log } = o;
+  const latest = new LatestCache();
+  const restored = await latest.rebuild(database.db);
+  const writer = new BatchedWriter(database.db, { log: log.child({ component: "writer" }), flushIntervalMs: o.flushIntervalMs });
+  const ingestor = new Ingestor(database.db, writer, latest, { processIntervalSeconds: config.processInterval });
+  const retention = startRetentionLoop({
+    database,
+    retention: retentionOf(config),
+    log: log.child({ component: "retention" }),
+    rollupEveryMs: o.rollupEveryMs,
+    firstPruneAfterMs: o.firstPruneAfterMs,
+  });
+  const ctx: HeadContext & { restored: number } = {
+    config,
+    database,
+    writer,
+    latest,
+    ingestor,
+    security: securityFrom(config, o.limits),
+    sessions: new AgentSessions(),
+    retention,
+    live: new LiveHub(o.live),
+    startedAt: new Date(),
+    restored,
+  };
+  if (o.startLive !== false) ctx.live.start(ctx);
+  return ctx;
+}
