@@ -1,11 +1,11 @@
 // The live views by name, each with its regions: adding a region to a page is one line here (see src/live/views.ts).
 import { fleetStatusRegion } from "./regions/fleet-status.tsx";
 import { fleetCardsRegion, fleetView, freeGpusRegion } from "./regions/fleet-cards.tsx";
-import { workerView, type ViewRegions } from "./views.ts";
+import { workerPageView, workerRegions } from "./regions/worker.tsx";
+import type { ViewRegions } from "./views.ts";
 
 /** Explicit imports: `bun build --compile` bundles only what is imported. Every view carries the nav bar's fleet status. */
 export const VIEWS: Readonly<Record<string, ViewRegions>> = {
   fleet: fleetView((query) => [fleetStatusRegion, freeGpusRegion, fleetCardsRegion(query)]),
-  // The worker page's own regions (host, GPUs, processes, restarts) join this list, built with the worker's id.
-  worker: workerView((_workerId) => [fleetStatusRegion]),
+  worker: workerPageView((workerId, gpu) => [fleetStatusRegion, ...workerRegions(workerId, gpu)]),
 };

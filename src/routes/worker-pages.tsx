@@ -13,6 +13,7 @@ import { parseMetrics } from "../history/params.ts";
 import { queryStats, statsTier } from "../history/stats.ts";
 import { fleetStatus } from "../live/regions/fleet-status.tsx";
 import { RenderContext } from "../live/views.ts";
+import { workerViewName } from "../live/regions/worker.tsx";
 import type { Sample } from "../protocol/sample.ts";
 import { retentionOf } from "../retention/loop.ts";
 import { WorkerNotFoundPage, WorkerPage, type WorkerPageProps } from "../../views/pages/worker.tsx";
@@ -114,7 +115,7 @@ export function workerPageRoutes(ctx: HeadContext) {
           : `range=${range.key}`;
     return htmlPage(
       <WorkerPage
-        viewer={{ ...viewer, live: `worker:${worker.id}` }}
+        viewer={{ ...viewer, live: workerViewName(worker.id, url.searchParams.get("gpu")) }}
         worker={worker}
         sample={data.sample}
         gpus={data.gpus}

@@ -102,7 +102,9 @@ describeEachEngine("live stream", (engine) => {
     const page = await (await head.request("/", { as: "viewer" })).text();
     expect(page).toContain(regions.get("fleet-status")!);
     const worker = await stream(`worker:${head.agent.workerId}`);
-    expect([...partialsOf((await worker.next())!.data).keys()]).toEqual(["fleet-status"]);
+    expect([...partialsOf((await worker.next())!.data).keys()]).toEqual(
+      resolveView(VIEWS, `worker:${head.agent.workerId}`).map((r) => r.id),
+    );
   });
 
   test("a tick sends only the regions whose HTML changed, and nothing when none did", async () => {
@@ -133,8 +135,9 @@ describeEachEngine("live stream", (engine) => {
     await ingest(41);
     const before = head.ctx.live.stats.renders;
     await head.ctx.live.tick();
-    // fleet-status is in both views and rendered once; free-gpus and fleet once each.
-    expect(head.ctx.live.stats.renders - before).toBe(3);
+    // fleet-status is in both views and rendered once; free-gpus and fleet once each; the worker view's six
+    // regions once each (restart-status for the clock, which ticks with every tick).
+    expect(head.ctx.live.stats.renders - before).toBe(3 + 6);
     const got = await Promise.all(fleet.map((r) => frame(r)));
     expect(new Set(got.map((m) => m!.data)).size).toBe(1);
     expect(got[0]!.data).toContain("41 %");
@@ -281,6 +284,32 @@ describeEachEngine("live stream", (engine) => {
         expect(html).toMatch(new RegExp(`^<[a-z]+ id="${region.id}"[ >]`));
       }
     }
+  });
+
+  test("the worker page streams its own regions, byte for byte what the page renders, keeping its GPU selection", async () => {
+    await ingest(12);
+    for (const [query, view] of [
+      ["", `worker:${head.agent.workerId}`],
+      ["?gpu=all", `worker:${head.agent.workerId}:all`],
+    ] as const) {
+      const page = await (await head.request(`/workers/${head.agent.workerId}${query}`, { as: "viewer" })).text();
+      expect(page).toContain(`hx-sse:connect="/events?view=${encodeURIComponent(view)}"`);
+      const rc = new RenderContext(head.ctx);
+      const regions = resolveView(VIEWS, view);
+      expect(regions.map((r) => r.id)).toEqual([
+        "fleet-status",
+        "worker-status",
+        "worker-vitals",
+        "worker-processes",
+        "worker-hardware",
+        "worker-storage",
+        "restart-status",
+      ]);
+      for (const region of regions.filter((r) => r.id !== "fleet-status" && r.id !== "worker-status")) {
+        expect(page).toContain(await region.render(rc));
+      }
+    }
+    expect(() => resolveView(VIEWS, `worker:${head.agent.workerId}:gpu0`)).toThrow(/unknown view/);
   });
 
   test("the fleet page names its stream and still shows everything without JavaScript", async () => {
