@@ -141,7 +141,10 @@ describeEachEngine("live stream", (engine) => {
     const got = await Promise.all(fleet.map((r) => frame(r)));
     expect(new Set(got.map((m) => m!.data)).size).toBe(1);
     expect(got[0]!.data).toContain("41 %");
-    expect(await frame(worker, 150)).toBeUndefined();
+    // The worker page shows the new sample too: the nav status, shared with the fleet view, in the same bytes.
+    const w = (await frame(worker))!;
+    expect(partialsOf(w.data).get("fleet-status")).toBe(partialsOf(got[0]!.data).get("fleet-status"));
+    expect(partialsOf(w.data).get("worker-vitals")).toContain("41 %");
   });
 
   test("a worker that goes quiet turns stale, then offline, by the clock alone; heartbeats keep the stream open", async () => {
