@@ -214,6 +214,8 @@
     if (entry.plot) entry.plot.destroy();
     entry.plot = null;
     var built = build(entry.fig, entry.answer);
+    // How many instants the chart drew (0: none), for tests and tools to read off the figure.
+    entry.fig.setAttribute("data-points", built ? String(built.data[0].length) : "0");
     if (!built) return say(entry.fig, "No data in this range.");
     plotEl.textContent = "";
     entry.plot = new uPlot(built.opts, built.data, plotEl);

@@ -32,8 +32,9 @@ const THEME_KEY = "vigil-theme";
 export interface BrowserFleet {
   /** http://127.0.0.1:PORT of the head */
   url: string;
+  /** The head process now (a new one after restartHead). */
   head: VigilProcess;
-  /** null when started with workers: 0 */
+  /** null when started with workers: 0; a new one after restartHead. */
   simulator: VigilProcess | null;
   /** An admin API token (Bearer) for arranging things through the API. */
   token: string;
@@ -45,9 +46,24 @@ export interface BrowserFleet {
   api(path: string, init?: { method?: string; json?: unknown; token?: string }): Promise<Response>;
   /** A fresh browser context (own cookies and storage) at this viewport and theme, signed in as admin unless `signedIn: false`. */
   newPage(opts?: { viewport?: ViewportName; theme?: Theme; signedIn?: boolean }): Promise<Page>;
-  /** Stops the simulator, the head and the browser and removes the data directory; safe to call twice. */
+  /**
+   * Registers worker `name` through the API and starts a real `vigil agent` for it (no GPU, a sample a second, `env`
+   * added to its environment: VIGIL_RESTART_ALLOW, PATH to a fake systemctl...); returns once the head has its first
+   * sample. stop() stops it.
+   */
+  startAgent(name: string, env?: Record<string, string>): Promise<{ id: number; agent: VigilProcess }>;
+  /**
+   * Stops the head (SIGTERM), runs `whileDown`, and starts it again with the same arguments on the same port and data
+   * directory. The simulator does not reconnect, so it is stopped before and started again after (with `--demo`, it
+   * then sends only the history it missed); real agents from startAgent reconnect by themselves.
+   */
+  restartHead(whileDown?: () => Promise<void>): Promise<void>;
+  /** Stops the agents, the simulator, the head and the browser and removes the data directory; safe to call twice. */
   stop(): Promise<void>;
 }
+
+/** An agent that finds no GPU: neither NVML nor nvidia-smi where it looks. */
+const NO_GPU = { VIGIL_NVML_LIB: "/nonexistent/libnvidia-ml.so.1", VIGIL_NVIDIA_SMI: "/nonexistent/nvidia-smi" };
 
 /**
  * Starts a head on a fresh embedded database (no local agent, a known admin password), an admin token made through
@@ -60,20 +76,22 @@ export async function startBrowserFleet(opts: { workers?: number; gpus?: number;
   const demo = opts.demo ?? true;
   const dataDir = tempDir("vigil-browser-");
   const port = freePort();
-  const started: { head?: VigilProcess; simulator?: VigilProcess; browser?: Browser } = {};
+  const started: { head?: VigilProcess; simulator?: VigilProcess; browser?: Browser; agents: VigilProcess[] } = { agents: [] };
+  const agentDirs: string[] = [];
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     process.off("exit", killOnExit);
     await started.browser?.close().catch(() => {});
+    for (const a of started.agents) await a.stop("SIGTERM");
     if (started.simulator) await started.simulator.stop("SIGTERM");
     if (started.head) await started.head.stop("SIGTERM");
-    rmSync(dataDir, { recursive: true, force: true });
+    for (const d of [dataDir, ...agentDirs]) rmSync(d, { recursive: true, force: true });
   };
-  // A test run that dies without afterAll still leaves no head or simulator behind.
+  // A test run that dies without afterAll still leaves no head, simulator or agent behind.
   const killOnExit = () => {
-    for (const p of [started.simulator, started.head]) if (p && p.proc.exitCode === null) p.proc.kill("SIGKILL");
+    for (const p of [...started.agents, started.simulator, started.head]) if (p && p.proc.exitCode === null) p.proc.kill("SIGKILL");
   };
   process.on("exit", killOnExit);
 
@@ -87,21 +105,24 @@ export async function startBrowserFleet(opts: { workers?: number; gpus?: number;
       args: ["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run"],
     });
     browserStarting.then((b) => (started.browser = b)).catch(() => {});
-    started.head = spawnVigil({ args: ["serve", "--listen", `127.0.0.1:${port}`, "--no-local-agent"], env, port });
-    const head = started.head;
+    const startHead = () =>
+      (started.head = spawnVigil({ args: ["serve", "--listen", `127.0.0.1:${port}`, "--no-local-agent"], env, port }));
+    const head = startHead();
     await head.ready(60_000);
     const created = await runVigil(["token", "create", "--name", "browser-tests", "--role", "admin"], env);
     if (created.code !== 0) throw new Error(`vigil token create failed: ${created.stderr}`);
     const token = created.stdout.trim();
     const names = Array.from({ length: workers }, (_, i) => `sim-${String(i + 1).padStart(4, "0")}`);
-    if (workers > 0) {
-      started.simulator = spawnVigil({
+    const startSimulator = () =>
+      (started.simulator = spawnVigil({
         args: ["simulate", "--head", head.url, "--workers", String(workers), "--gpus", String(gpus), "--interval", "1"].concat(
           demo ? ["--demo"] : [],
         ),
         env: { VIGIL_TOKEN: token },
         port,
-      });
+      }));
+    if (workers > 0) {
+      startSimulator();
       await waitUntil("every simulated worker heard from", 30_000, async () => {
         if (started.simulator!.proc.exitCode !== null) throw new Error(`vigil simulate exited:\n${started.simulator!.stderr()}`);
         const r = await fetch(`${head.url}/api/v1/workers`, { headers: { authorization: `Bearer ${token}` } });
@@ -140,7 +161,61 @@ export async function startBrowserFleet(opts: { workers?: number; gpus?: number;
       return context.newPage();
     };
 
-    return { url: head.url, head, simulator: started.simulator ?? null, token, dataDir, browser, workers: names, api, newPage, stop };
+    const startAgent: BrowserFleet["startAgent"] = async (name, agentEnv = {}) => {
+      const r = await api("/api/v1/workers", { json: { name } });
+      if (r.status >= 300) throw new Error(`registering ${name}: ${r.status} ${await r.text()}`);
+      const ticket = (await r.json()) as { workerId: number; enrollmentToken: string };
+      const agentDir = tempDir("vigil-browser-agent-");
+      agentDirs.push(agentDir);
+      const agent = spawnVigil({
+        args: ["agent", "--head", head.url, "--token", ticket.enrollmentToken, "--interval", "1"],
+        env: { VIGIL_AGENT_DIR: agentDir, ...NO_GPU, ...agentEnv },
+        port,
+      });
+      started.agents.push(agent);
+      await waitUntil(`the agent of ${name} heard from`, 30_000, async () => {
+        if (agent.proc.exitCode !== null) throw new Error(`vigil agent exited:\n${agent.stderr()}`);
+        const list = ((await (await api("/api/v1/workers")).json()) as { workers: { id: number; lastSeenAt: string | null }[] }).workers;
+        return list.some((w) => w.id === ticket.workerId && w.lastSeenAt);
+      });
+      return { id: ticket.workerId, agent };
+    };
+
+    const restartHead: BrowserFleet["restartHead"] = async (whileDown) => {
+      const hadSimulator = started.simulator !== undefined;
+      if (started.simulator) await started.simulator.stop("SIGTERM");
+      started.simulator = undefined;
+      fleet.simulator = null;
+      const code = await started.head!.stop("SIGTERM");
+      if (code !== 0) throw new Error(`the head exited with ${code} on SIGTERM:\n${started.head!.stderr()}`);
+      await whileDown?.();
+      fleet.head = startHead();
+      await fleet.head.ready(60_000);
+      if (!hadSimulator) return;
+      const simulator = startSimulator();
+      fleet.simulator = simulator;
+      const done = demo ? "samples of history" : "simulating";
+      await waitUntil("the simulator again", 30_000, () => {
+        if (simulator.proc.exitCode !== null) throw new Error(`vigil simulate exited:\n${simulator.stderr()}`);
+        return simulator.stderr().includes(done);
+      });
+    };
+
+    const fleet: BrowserFleet = {
+      url: head.url,
+      head,
+      simulator: started.simulator ?? null,
+      token,
+      dataDir,
+      browser,
+      workers: names,
+      api,
+      newPage,
+      startAgent,
+      restartHead,
+      stop,
+    };
+    return fleet;
   } catch (err) {
     await stop();
     throw err;
