@@ -160,10 +160,13 @@ describe("worker page in a browser", () => {
       const banner = page.locator("#live-banner");
       expect(await banner.isHidden()).toBe(true);
       await markPage(page);
+      // htmx pauses streams of hidden tabs (and would then neither reconnect nor say so): this page is the one in front.
+      await page.bringToFront();
+      expect(await page.evaluate(() => document.visibilityState)).toBe("visible");
 
       let whileDown = "";
       await fleet.restartHead(async () => {
-        await banner.waitFor({ state: "visible", timeout: 10_000 });
+        await banner.waitFor({ state: "visible", timeout: 20_000 });
         whileDown = await banner.innerText();
       });
       expect(whileDown).toContain("Live updates paused");
