@@ -1,5 +1,5 @@
 // Worker records: register a worker, list them with their online status; plain functions over the database.
-import { asc, sql } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { workers } from "../db/schema/index.ts";
 
@@ -94,4 +94,16 @@ export async function listWorkers(db: Db, heardAt?: (workerId: number) => Date |
       createdAt: r.createdAt.toISOString(),
     };
   });
+}
+
+/** A worker by numeric id or by name (names are unique); the id wins when a name looks like another worker's id. */
+export function findWorker<W extends { id: number; name: string }>(list: readonly W[], key: string): W | undefined {
+  return list.find((w) => String(w.id) === key) ?? list.find((w) => w.name === key);
+}
+
+/** The host's static facts the agent reported, and apart from them the units its allow-list lets an admin restart. */
+export async function workerInfo(db: Db, workerId: number): Promise<{ info: Record<string, unknown>; services: string[] }> {
+  const [row] = await db.select({ info: workers.info }).from(workers).where(eq(workers.id, workerId));
+  const { restartAllow, ...info } = (row?.info ?? {}) as { restartAllow?: unknown } & Record<string, unknown>;
+  return { info, services: Array.isArray(restartAllow) ? restartAllow.filter((s): s is string => typeof s === "string") : [] };
 }

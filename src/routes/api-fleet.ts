@@ -1,8 +1,7 @@
 // JSON API for the fleet: workers, one worker in detail, the latest sample of each, and the GPUs free right now.
 import { Elysia } from "elysia";
-import { eq } from "drizzle-orm";
-import { workers } from "../db/schema/index.ts";
-import { listWorkers } from "../fleet/workers.ts";
+import { findWorker, listWorkers, workerInfo } from "../fleet/workers.ts";
+import { decodeKey } from "./respond.ts";
 import { freeGpus, workerGpus } from "../fleet/gpus.ts";
 import { listRestarts } from "../fleet/restarts.ts";
 import type { HeadContext } from "../head/context.ts";
@@ -38,19 +37,18 @@ export function fleetApiRoutes(ctx: HeadContext) {
     .get(
       "/workers/:id",
       async ({ params, set }) => {
-        const key = decodeURIComponent(params.id);
-        const worker = (await listWorkers(ctx.database.db, ctx.latest.heardAt)).find((w) => String(w.id) === key || w.name === key);
+        const key = decodeKey(params.id);
+        const worker = findWorker(await listWorkers(ctx.database.db, ctx.latest.heardAt), key);
         if (!worker) {
           set.status = 404;
           return { error: `no worker with id or name "${key}"` };
         }
         const latest = ctx.latest.get(worker.id);
-        const [row] = await ctx.database.db.select({ info: workers.info }).from(workers).where(eq(workers.id, worker.id));
-        const { restartAllow, ...info } = (row?.info ?? {}) as { restartAllow?: string[] } & Record<string, unknown>;
+        const { info, services } = await workerInfo(ctx.database.db, worker.id);
         return {
           worker,
           info,
-          services: restartAllow ?? [],
+          services,
           connected: ctx.sessions.connected(worker.id),
           gpus: await workerGpus(ctx.database.db, worker.id),
           latest: latest ? { receivedAt: latest.receivedAt.toISOString(), sample: latest.sample } : null,

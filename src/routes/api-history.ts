@@ -1,7 +1,7 @@
 // JSON and CSV history API: a worker's metrics over a range (tier chosen to fit `points`), summary statistics, and GPU processes.
 import { Elysia, t } from "elysia";
-import { asc, eq, or } from "drizzle-orm";
-import { gpus as gpusTable, workers } from "../db/schema/index.ts";
+import { workerGpus } from "../fleet/gpus.ts";
+import { findWorker, listWorkers } from "../fleet/workers.ts";
 import type { HeadContext } from "../head/context.ts";
 import { toCsv, type Cell } from "../history/csv.ts";
 import {
@@ -21,6 +21,7 @@ import { queryStats, statsTier, type MetricStats } from "../history/stats.ts";
 import { planQuery } from "../history/tiers.ts";
 import { retentionOf } from "../retention/loop.ts";
 import { guard } from "./guard.ts";
+import { decodeKey } from "./respond.ts";
 import { doc, queryParams, WORKER_ID_PARAMS } from "./openapi.ts";
 
 const HOUR_MS = 3600_000;
@@ -112,23 +113,10 @@ interface WorkerRef {
   gpus: GpuRef[];
 }
 
-/** A worker by numeric id or by name (names are unique), with its GPUs. */
-async function findWorker(ctx: HeadContext, key: string): Promise<WorkerRef | undefined> {
-  const db = ctx.database.db;
-  const byId = /^\d{1,9}$/.test(key) ? Number(key) : -1;
-  const [w] = await db
-    .select({ id: workers.id, name: workers.name })
-    .from(workers)
-    .where(or(eq(workers.id, byId), eq(workers.name, key)))
-    .orderBy(asc(workers.id))
-    .limit(1);
-  if (!w) return undefined;
-  const gpus = await db
-    .select({ id: gpusTable.id, index: gpusTable.index, uuid: gpusTable.uuid, name: gpusTable.name })
-    .from(gpusTable)
-    .where(eq(gpusTable.workerId, w.id))
-    .orderBy(asc(gpusTable.index), asc(gpusTable.id));
-  return { ...w, gpus };
+/** A worker by numeric id or by name, with its registered GPUs. */
+async function findWorkerWithGpus(ctx: HeadContext, key: string): Promise<WorkerRef | undefined> {
+  const w = findWorker(await listWorkers(ctx.database.db), key);
+  return w ? { id: w.id, name: w.name, gpus: await workerGpus(ctx.database.db, w.id) } : undefined;
 }
 
 type Handler = (args: { worker: WorkerRef; query: Query; request: Request; now: Date }) => Promise<Response | object>;
@@ -140,7 +128,7 @@ function historyRoute(ctx: HeadContext, handler: Handler) {
     // an unknown key must be a 400 here, not silently ignored.
     const query: Query = Object.fromEntries(new URL(request.url).searchParams);
     try {
-      const worker = await findWorker(ctx, decodeURIComponent(params.id));
+      const worker = await findWorkerWithGpus(ctx, decodeKey(params.id));
       if (!worker) return Response.json({ error: `no worker with id or name "${params.id}"` }, { status: 404 });
       return await handler({ worker, query, request, now: new Date() });
     } catch (err) {

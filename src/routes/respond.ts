@@ -22,3 +22,12 @@ export function safeNext(raw: string | null | undefined): string {
   if (!raw || !raw.startsWith("/") || raw.startsWith("//") || raw.startsWith("/\\")) return "/";
   return raw;
 }
+
+/** A path parameter decoded (Elysia leaves them encoded); a malformed escape is kept as typed, so it names nothing rather than failing. */
+export function decodeKey(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}

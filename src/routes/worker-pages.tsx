@@ -1,13 +1,10 @@
 // The worker page: GET /workers/:id (by id or name) and the admins' no-script restart form, POST /workers/:id/restart.
 import { Elysia } from "elysia";
-import { eq } from "drizzle-orm";
 import { DEFAULT_THRESHOLDS } from "../alerts/thresholds.ts";
 import { actorOf, type Principal } from "../auth/principal.ts";
 import { InputError } from "../auth/text.ts";
-import { workers } from "../db/schema/index.ts";
 import { workerGpus, type GpuRecord } from "../fleet/gpus.ts";
 import { listRestarts, requestRestart, WorkerNotConnected, type RestartRow } from "../fleet/restarts.ts";
-import type { WorkerSummary } from "../fleet/workers.ts";
 import type { HeadContext } from "../head/context.ts";
 import { parseMetrics } from "../history/params.ts";
 import { queryStats, statsTier } from "../history/stats.ts";
@@ -21,16 +18,12 @@ import { DEFAULT_RANGE, HISTORY_METRICS, historyRange } from "../../views/partia
 import { gpuChoices, resolveSelection } from "../../views/partials/worker/model.ts";
 import { guard } from "./guard.ts";
 import { hidden } from "./openapi.ts";
-import { field, htmlPage, redirect } from "./respond.ts";
+import { decodeKey, field, htmlPage, redirect } from "./respond.ts";
+import { findWorker, workerInfo, type WorkerSummary } from "../fleet/workers.ts";
 import { viewerOf } from "./viewer.ts";
 
 /** How many restarts the page lists. */
 const RESTART_HISTORY = 10;
-
-/** A worker by numeric id or by name (names are unique), as the API finds them. */
-export function findWorker(list: readonly WorkerSummary[], key: string): WorkerSummary | undefined {
-  return list.find((w) => String(w.id) === key) ?? list.find((w) => w.name === key);
-}
 
 /** What the worker page and its live regions read about one worker, besides its summary. */
 export interface WorkerData {
@@ -45,29 +38,19 @@ export interface WorkerData {
 
 export async function workerData(ctx: HeadContext, workerId: number): Promise<WorkerData> {
   const db = ctx.database.db;
-  const [gpus, restarts, [row]] = await Promise.all([
+  const [gpus, restarts, { info, services }] = await Promise.all([
     workerGpus(db, workerId),
     listRestarts(db, workerId, RESTART_HISTORY),
-    db.select({ info: workers.info }).from(workers).where(eq(workers.id, workerId)),
+    workerInfo(db, workerId),
   ]);
-  const { restartAllow, ...info } = (row?.info ?? {}) as { restartAllow?: unknown } & Record<string, unknown>;
   return {
     sample: ctx.latest.get(workerId)?.sample ?? null,
     gpus,
     restarts,
     info,
-    services: Array.isArray(restartAllow) ? restartAllow.filter((s): s is string => typeof s === "string") : [],
+    services,
     connected: ctx.sessions.connected(workerId),
   };
-}
-
-/** Elysia leaves path parameters encoded; a malformed escape names no worker rather than failing the request. */
-function decodeKey(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
 }
 
 type PageExtras = Pick<WorkerPageProps, "notice" | "error" | "restartForm">;
