@@ -42,65 +42,84 @@ function upsert(table: string, key: string, defs: readonly MetricDef[], extra: s
   return `on conflict (${key}) do update set ${sets} where excluded.n >= ${q(table)}.n`;
 }
 
-const MINUTES_SQL = `
-with taken as (
-  delete from rollup_pending
-  where (tier, worker_id, bucket) in (
-    select tier, worker_id, bucket from rollup_pending where tier = '1m' order by bucket limit $1 for update skip locked)
-  returning worker_id, bucket
-),
-g as (
-  insert into gpu_rollup_1m (gpu_id, bucket, worker_id, n, ${columnList(GPU_METRICS)})
-  select s.gpu_id, p.bucket, s.worker_id, count(*)::int,
-      ${fromRaw(GPU_METRICS, "s")}
-  from taken p join gpu_samples s on s.worker_id = p.worker_id and s.ts >= p.bucket and s.ts < p.bucket + interval '1 minute'
-  group by s.gpu_id, p.bucket, s.worker_id
-  ${upsert("gpu_rollup_1m", "gpu_id, bucket", GPU_METRICS, ["worker_id"])}
-  returning 1
-),
-h as (
-  insert into host_rollup_1m (worker_id, bucket, n, ${columnList(HOST_METRICS)})
-  select s.worker_id, p.bucket, count(*)::int,
-      ${fromRaw(HOST_METRICS, "s")}
-  from taken p join host_samples s on s.worker_id = p.worker_id and s.ts >= p.bucket and s.ts < p.bucket + interval '1 minute'
-  group by s.worker_id, p.bucket
-  ${upsert("host_rollup_1m", "worker_id, bucket", HOST_METRICS, [])}
-  returning 1
-),
+/** One tier step: where its rows come from, and what it marks next. */
+interface Step {
+  tier: "1m" | "1h";
+  width: string;
+  /** Source tables and their time column; raw samples count once, rollup rows by their n. */
+  gpuFrom: string;
+  hostFrom: string;
+  time: string;
+  n: string;
+  aggregates: (defs: readonly MetricDef[], alias: string) => string;
+  /** The coarser tier whose buckets this step's buckets fall in, marked in the same statement. */
+  next?: { tier: "1h"; width: string };
+}
+
+/**
+ * One statement per batch: take (delete) up to $1 marked buckets, recompute their GPU and host rows
+ * from the finer data, and mark the coarser buckets they fall in.
+ */
+function stepSql(st: Step): string {
+  const join = (from: string) =>
+    `from taken p join ${from} r on r.worker_id = p.worker_id and r.${st.time} >= p.bucket and r.${st.time} < p.bucket + interval '${st.width}'`;
+  const mark = st.next
+    ? `,
 marked as (
   insert into rollup_pending (tier, worker_id, bucket, marked_at)
-  select distinct '1h', worker_id, date_bin('1 hour', bucket, timestamptz '1970-01-01 00:00:00+00'), now() from taken
+  select distinct '${st.next.tier}', worker_id, date_bin('${st.next.width}', bucket, timestamptz '1970-01-01 00:00:00+00'), now() from taken
   on conflict (tier, worker_id, bucket) do update set marked_at = excluded.marked_at
   returning 1
-)
-select (select count(*) from taken)::int as buckets, (select count(*) from g)::int as gpu_rows, (select count(*) from h)::int as host_rows`;
-
-const HOURS_SQL = `
+)`
+    : "";
+  return `
 with taken as (
   delete from rollup_pending
   where (tier, worker_id, bucket) in (
-    select tier, worker_id, bucket from rollup_pending where tier = '1h' order by bucket limit $1 for update skip locked)
+    select tier, worker_id, bucket from rollup_pending where tier = '${st.tier}' order by bucket limit $1 for update skip locked)
   returning worker_id, bucket
 ),
 g as (
-  insert into gpu_rollup_1h (gpu_id, bucket, worker_id, n, ${columnList(GPU_METRICS)})
-  select r.gpu_id, p.bucket, r.worker_id, sum(r.n)::int,
-      ${fromRollup(GPU_METRICS, "r")}
-  from taken p join gpu_rollup_1m r on r.worker_id = p.worker_id and r.bucket >= p.bucket and r.bucket < p.bucket + interval '1 hour'
+  insert into gpu_rollup_${st.tier} (gpu_id, bucket, worker_id, n, ${columnList(GPU_METRICS)})
+  select r.gpu_id, p.bucket, r.worker_id, ${st.n},
+      ${st.aggregates(GPU_METRICS, "r")}
+  ${join(st.gpuFrom)}
   group by r.gpu_id, p.bucket, r.worker_id
-  ${upsert("gpu_rollup_1h", "gpu_id, bucket", GPU_METRICS, ["worker_id"])}
+  ${upsert(`gpu_rollup_${st.tier}`, "gpu_id, bucket", GPU_METRICS, ["worker_id"])}
   returning 1
 ),
 h as (
-  insert into host_rollup_1h (worker_id, bucket, n, ${columnList(HOST_METRICS)})
-  select r.worker_id, p.bucket, sum(r.n)::int,
-      ${fromRollup(HOST_METRICS, "r")}
-  from taken p join host_rollup_1m r on r.worker_id = p.worker_id and r.bucket >= p.bucket and r.bucket < p.bucket + interval '1 hour'
+  insert into host_rollup_${st.tier} (worker_id, bucket, n, ${columnList(HOST_METRICS)})
+  select r.worker_id, p.bucket, ${st.n},
+      ${st.aggregates(HOST_METRICS, "r")}
+  ${join(st.hostFrom)}
   group by r.worker_id, p.bucket
-  ${upsert("host_rollup_1h", "worker_id, bucket", HOST_METRICS, [])}
+  ${upsert(`host_rollup_${st.tier}`, "worker_id, bucket", HOST_METRICS, [])}
   returning 1
-)
+)${mark}
 select (select count(*) from taken)::int as buckets, (select count(*) from g)::int as gpu_rows, (select count(*) from h)::int as host_rows`;
+}
+
+const MINUTES_SQL = stepSql({
+  tier: "1m",
+  width: "1 minute",
+  gpuFrom: "gpu_samples",
+  hostFrom: "host_samples",
+  time: "ts",
+  n: "count(*)::int",
+  aggregates: fromRaw,
+  next: { tier: "1h", width: "1 hour" },
+});
+
+const HOURS_SQL = stepSql({
+  tier: "1h",
+  width: "1 hour",
+  gpuFrom: "gpu_rollup_1m",
+  hostFrom: "host_rollup_1m",
+  time: "bucket",
+  n: "sum(r.n)::int",
+  aggregates: fromRollup,
+});
 
 export interface RollupResult {
   minutes: number;
