@@ -3,15 +3,14 @@ import { Elysia } from "elysia";
 import { DEFAULT_THRESHOLDS } from "../alerts/thresholds.ts";
 import { actorOf, type Principal } from "../auth/principal.ts";
 import { InputError } from "../auth/text.ts";
-import { workerGpus, type GpuRecord } from "../fleet/gpus.ts";
-import { listRestarts, requestRestart, WorkerNotConnected, type RestartRow } from "../fleet/restarts.ts";
+import type { GpuRecord } from "../fleet/gpus.ts";
+import { requestRestart, WorkerNotConnected } from "../fleet/restarts.ts";
 import type { HeadContext } from "../head/context.ts";
 import { parseMetrics } from "../history/params.ts";
 import { queryStats, statsTier } from "../history/stats.ts";
 import { fleetStatus } from "../live/regions/fleet-status.tsx";
 import { RenderContext } from "../live/views.ts";
-import { workerViewName } from "../live/regions/worker.tsx";
-import type { Sample } from "../protocol/sample.ts";
+import { workerData, workerViewName } from "../live/regions/worker.tsx";
 import { retentionOf } from "../retention/loop.ts";
 import { WorkerNotFoundPage, WorkerPage, type WorkerPageProps } from "../../views/pages/worker.tsx";
 import { DEFAULT_RANGE, HISTORY_METRICS, historyRange } from "../../views/partials/worker/history.tsx";
@@ -19,39 +18,8 @@ import { gpuChoices, resolveSelection } from "../../views/partials/worker/model.
 import { guard } from "./guard.ts";
 import { hidden } from "./openapi.ts";
 import { decodeKey, field, htmlPage, redirect } from "./respond.ts";
-import { findWorker, workerInfo, type WorkerSummary } from "../fleet/workers.ts";
+import { findWorker, type WorkerSummary } from "../fleet/workers.ts";
 import { viewerOf } from "./viewer.ts";
-
-/** How many restarts the page lists. */
-const RESTART_HISTORY = 10;
-
-/** What the worker page and its live regions read about one worker, besides its summary. */
-export interface WorkerData {
-  sample: Sample | null;
-  gpus: GpuRecord[];
-  restarts: RestartRow[];
-  info: Record<string, unknown>;
-  /** The units the agent's allow-list lets an admin restart, as it last said. */
-  services: string[];
-  connected: boolean;
-}
-
-export async function workerData(ctx: HeadContext, workerId: number): Promise<WorkerData> {
-  const db = ctx.database.db;
-  const [gpus, restarts, { info, services }] = await Promise.all([
-    workerGpus(db, workerId),
-    listRestarts(db, workerId, RESTART_HISTORY),
-    workerInfo(db, workerId),
-  ]);
-  return {
-    sample: ctx.latest.get(workerId)?.sample ?? null,
-    gpus,
-    restarts,
-    info,
-    services,
-    connected: ctx.sessions.connected(workerId),
-  };
-}
 
 type PageExtras = Pick<WorkerPageProps, "notice" | "error" | "restartForm">;
 

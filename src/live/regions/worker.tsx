@@ -1,7 +1,11 @@
 // Regions of the worker page (status, host beside GPUs, processes, hardware, storage, restart progress), rendered by the page's own components.
 import Html from "@kitajs/html";
 import { DEFAULT_THRESHOLDS } from "../../alerts/thresholds.ts";
-import { workerData, type WorkerData } from "../../routes/worker-pages.tsx";
+import { workerGpus, type GpuRecord } from "../../fleet/gpus.ts";
+import { listRestarts, type RestartRow } from "../../fleet/restarts.ts";
+import { workerInfo } from "../../fleet/workers.ts";
+import type { HeadContext } from "../../head/context.ts";
+import type { Sample } from "../../protocol/sample.ts";
 import { WorkerHardware } from "../../../views/partials/worker/hardware.tsx";
 import { gpuChoices, resolveSelection, type WorkerRegionProps } from "../../../views/partials/worker/model.ts";
 import { WorkerProcesses } from "../../../views/partials/worker/processes.tsx";
@@ -10,6 +14,37 @@ import { WorkerStatus } from "../../../views/partials/worker/status.tsx";
 import { WorkerStorage } from "../../../views/partials/worker/storage.tsx";
 import { WorkerVitals } from "../../../views/partials/worker/vitals.tsx";
 import type { Region, RenderContext, ViewRegions } from "../views.ts";
+
+/** How many restarts the page lists. */
+const RESTART_HISTORY = 10;
+
+/** What the worker page (first paint) and its live regions read about one worker, besides its summary. */
+export interface WorkerData {
+  sample: Sample | null;
+  gpus: GpuRecord[];
+  restarts: RestartRow[];
+  info: Record<string, unknown>;
+  /** The units the agent's allow-list lets an admin restart, as it last said. */
+  services: string[];
+  connected: boolean;
+}
+
+export async function workerData(ctx: HeadContext, workerId: number): Promise<WorkerData> {
+  const db = ctx.database.db;
+  const [gpus, restarts, { info, services }] = await Promise.all([
+    workerGpus(db, workerId),
+    listRestarts(db, workerId, RESTART_HISTORY),
+    workerInfo(db, workerId),
+  ]);
+  return {
+    sample: ctx.latest.get(workerId)?.sample ?? null,
+    gpus,
+    restarts,
+    info,
+    services,
+    connected: ctx.sessions.connected(workerId),
+  };
+}
 
 /** Per tick and worker, the data is read once however many of its regions are stale. */
 const perTick = new WeakMap<RenderContext, Map<number, Promise<WorkerData>>>();
