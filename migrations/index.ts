@@ -5,6 +5,7 @@ import m0001 from "./0001_auth.sql" with { type: "text" };
 import m0002 from "./0002_gpu_details.sql" with { type: "text" };
 import m0003 from "./0003_agents.sql" with { type: "text" };
 import m0004 from "./0004_history.sql" with { type: "text" };
+import m0005 from "./0005_alerts.sql" with { type: "text" };
 
 /** SQL text of each migration by its journal tag. A test fails if a file on disk is missing here. */
 export const MIGRATION_SQL: Record<string, string> = {
@@ -13,6 +14,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   "0002_gpu_details": m0002,
   "0003_agents": m0003,
   "0004_history": m0004,
+  "0005_alerts": m0005,
 };
 
 export const JOURNAL: { entries: { idx: number; when: number; tag: string; breakpoints: boolean }[] } = journal;

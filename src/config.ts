@@ -67,6 +67,8 @@ export interface Config {
   retentionProcesses: number; // seconds
   processInterval: number; // seconds
   metricsPublic: boolean;
+  outboundAllow: readonly string[];
+  outboundAllowPrivate: boolean;
 }
 
 type Key = keyof Config;
@@ -495,6 +497,20 @@ export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
     default: "10s",
     help: "per-process GPU memory is stored at most this often per GPU",
     parse: parseInterval,
+  },
+  outboundAllow: {
+    key: "outboundAllow",
+    env: "VIGIL_OUTBOUND_ALLOW",
+    default: "",
+    help: "private addresses or CIDRs that webhooks and HTTP checks may reach (link-local and cloud metadata stay refused)",
+    parse: parseProxies,
+  },
+  outboundAllowPrivate: {
+    key: "outboundAllowPrivate",
+    env: "VIGIL_OUTBOUND_ALLOW_PRIVATE",
+    default: "false",
+    help: "let webhooks and HTTP checks reach any private address (10/8, 192.168/16, 127/8, ...)",
+    parse: parseBool,
   },
   metricsPublic: {
     key: "metricsPublic",

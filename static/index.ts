@@ -12,6 +12,7 @@ import dashboardCss from "./dashboard.css" with { type: "file" };
 import themeJs from "./theme.js" with { type: "file" };
 import workerCss from "./worker.css" with { type: "file" };
 import chartsJs from "./charts.js" with { type: "file" };
+import alertsCss from "./alerts.css" with { type: "file" };
 
 export interface StaticAsset {
   /** Path inside the binary (or on disk when run from source). */
@@ -36,6 +37,7 @@ export const STATIC_ASSETS: Record<string, StaticAsset> = {
   "theme.js": { file: themeJs, type: js },
   "worker.css": { file: workerCss, type: css },
   "charts.js": { file: chartsJs, type: js },
+  "alerts.css": { file: alertsCss, type: css },
 };
 
 const hashes = new Map<string, string>();

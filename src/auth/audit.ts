@@ -31,7 +31,17 @@ export type AuditAction =
   | "worker.remove"
   | "worker.enroll"
   | "worker.enroll.refused"
-  | "restart.request";
+  | "restart.request"
+  | "threshold.save"
+  | "threshold.delete"
+  | "builtin.save"
+  | "alerts.settings"
+  | "silence.add"
+  | "silence.cancel"
+  | "channel.save"
+  | "channel.delete"
+  | "channel.test"
+  | "alert.ack";
 
 export interface AuditEntry {
   action: AuditAction;

@@ -25,8 +25,14 @@ describeEachEngine("migrate", (_engine, open) => {
       "select table_name from information_schema.tables where table_schema = 'public' order by table_name",
     );
     expect(tables.map((t) => t.table_name)).toEqual([
+      "alert_events",
+      "alert_settings",
+      "alerts",
       "api_tokens",
       "audit_log",
+      "builtin_rules",
+      "channels",
+      "deliveries",
       "gpu_processes",
       "gpu_rollup_1h",
       "gpu_rollup_1m",
@@ -38,6 +44,8 @@ describeEachEngine("migrate", (_engine, open) => {
       "restarts",
       "rollup_pending",
       "sessions",
+      "silences",
+      "thresholds",
       "users",
       "workers",
     ]);

@@ -9,6 +9,9 @@ import { BatchedWriter } from "../ingest/writer.ts";
 import { LiveHub, type HubOptions } from "../live/hub.ts";
 import type { Logger } from "../log.ts";
 import { retentionOf, startRetentionLoop } from "../retention/loop.ts";
+import { AlertEngine } from "../alerts/engine.ts";
+import { DeliveryQueue } from "../alerts/delivery.ts";
+import { outboundPolicy } from "../net/outbound.ts";
 import type { HeadConfig, HeadContext } from "./context.ts";
 
 export interface AssembleOptions {
@@ -24,11 +27,17 @@ export interface AssembleOptions {
   /** Timers of the retention loop; tests and benchmarks push them far off and run it themselves. */
   rollupEveryMs?: number;
   firstPruneAfterMs?: number;
+  /** Alert engine tick and delivery poll (0: not started; tests tick and drain themselves). */
+  alertTickMs?: number;
+  deliveryPollMs?: number;
+  /** The alert engine's and delivery queue's clock (timeline tests script it). */
+  clock?: () => number;
 }
 
 /**
  * The context every route and loop shares, with the latest-state cache rebuilt from storage. The
- * caller owns shutdown, in this order: live.stop(), retention.stop(), writer.close(), then the database.
+ * caller owns shutdown, in this order: live.stop(), alerts.stop(), deliveries.stop(), retention.stop(),
+ * writer.close(), then the database.
  */
 export async function assembleHead(o: AssembleOptions): Promise<HeadContext & { restored: number }> {
   const { config, database, log } = o;
@@ -43,6 +52,31 @@ export async function assembleHead(o: AssembleOptions): Promise<HeadContext & { 
     rollupEveryMs: o.rollupEveryMs,
     firstPruneAfterMs: o.firstPruneAfterMs,
   });
+  const live = new LiveHub(o.live);
+  const deliveries = new DeliveryQueue({
+    db: database.db,
+    log: log.child({ component: "deliveries" }),
+    policy: outboundPolicy(config.outboundAllowPrivate, config.outboundAllow),
+    now: o.clock,
+    onChange: () => live.bus.publish({ topic: "alerts", workerIds: [] }),
+  });
+  const alerts = new AlertEngine({
+    db: database.db,
+    log: log.child({ component: "alerts" }),
+    now: o.clock,
+    baseUrl: config.publicUrl ?? "",
+    onChange: ({ workerIds, enqueued }) => {
+      live.bus.publish({ topic: "alerts", workerIds });
+      if (enqueued > 0) deliveries.wake();
+    },
+  });
+  await alerts.start({ tickMs: o.alertTickMs ?? 1_000 });
+  if ((o.deliveryPollMs ?? 1_000) > 0) deliveries.start(o.deliveryPollMs ?? 1_000);
+  // Only a worker's newest sample is evaluated: replayed backlog is history, not the present.
+  ingestor.onSample(({ workerId, sample }) => {
+    const entry = latest.get(workerId);
+    if (entry?.sample === sample) void alerts.observe(workerId, entry.workerName, sample);
+  });
   const ctx: HeadContext & { restored: number } = {
     config,
     database,
@@ -52,7 +86,9 @@ export async function assembleHead(o: AssembleOptions): Promise<HeadContext & { 
     security: securityFrom(config, o.limits),
     sessions: new AgentSessions(),
     retention,
-    live: new LiveHub(o.live),
+    live,
+    alerts,
+    deliveries,
     startedAt: new Date(),
     restored,
   };

@@ -8,6 +8,8 @@ import type { Security } from "../auth/security.ts";
 import type { AgentSessions } from "../ingest/sessions.ts";
 import type { RetentionLoop } from "../retention/loop.ts";
 import type { LiveHub } from "../live/hub.ts";
+import type { AlertEngine } from "../alerts/engine.ts";
+import type { DeliveryQueue } from "../alerts/delivery.ts";
 
 /** The settings `vigil serve` reads (flags and environment), and so all the head may use. */
 export const HEAD_SETTINGS = [
@@ -37,6 +39,8 @@ export const HEAD_SETTINGS = [
   "retentionProcesses",
   "processInterval",
   "metricsPublic",
+  "outboundAllow",
+  "outboundAllowPrivate",
 ] as const;
 
 export type HeadConfig = Readonly<Pick<Config, (typeof HEAD_SETTINGS)[number]>>;
@@ -54,5 +58,8 @@ export interface HeadContext {
   retention: RetentionLoop;
   /** Live views: the bus of changes and the SSE streams of open pages. */
   live: LiveHub;
+  /** Alert states and transitions; the delivery queue sends what they tell channels. */
+  alerts: AlertEngine;
+  deliveries: DeliveryQueue;
   startedAt: Date;
 }

@@ -57,6 +57,10 @@ export async function startHead(config: HeadConfig): Promise<RunningHead> {
     // Stopped in reverse: the retention loop's job in progress first, then the writer's last flush.
     cleanups.push(() => ctx.writer.close());
     cleanups.push(() => ctx.retention.stop());
+    cleanups.push(async () => {
+      await ctx.alerts.stop();
+      await ctx.deliveries.stop();
+    });
 
     if (!config.databaseUrl) {
       const socket = startAdminSocket(database.db, config.dataDir, log.child({ component: "admin-socket" }));

@@ -11,10 +11,12 @@ export type LiveEvent =
   /** Workers appeared, disappeared, or changed status (online → stale → offline is a matter of time, so a ticker finds it). */
   | { topic: "workers"; workerIds: number[] }
   /** A restart was requested, or its agent reported progress. */
-  | { topic: "restart"; workerId: number; restartId: number; state: string };
+  | { topic: "restart"; workerId: number; restartId: number; state: string }
+  /** Alerts of these workers changed state, were acknowledged or silenced, or a delivery settled (empty: rules or channels). */
+  | { topic: "alerts"; workerIds: number[] };
 
 export type Topic = LiveEvent["topic"];
-export const TOPICS: readonly Topic[] = ["sample", "workers", "restart"];
+export const TOPICS: readonly Topic[] = ["sample", "workers", "restart", "alerts"];
 
 /**
  * The seam for several heads: DESIGN.md has them share PostgreSQL and cross live updates over

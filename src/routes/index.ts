@@ -17,6 +17,9 @@ import { openApiRoutes } from "./openapi.ts";
 import { eventRoutes } from "./events.ts";
 import { placeholderRoutes } from "./placeholder-pages.tsx";
 import { workerPageRoutes } from "./worker-pages.tsx";
+import { alertApiRoutes } from "./api-alerts.ts";
+import { alertPageRoutes } from "./alert-pages.tsx";
+import { alertConfigPageRoutes } from "./alert-config-pages.tsx";
 
 export const ROUTE_GROUPS = [
   healthRoutes,
@@ -36,4 +39,7 @@ export const ROUTE_GROUPS = [
   eventRoutes,
   placeholderRoutes,
   workerPageRoutes,
+  alertApiRoutes,
+  alertPageRoutes,
+  alertConfigPageRoutes,
 ] as const satisfies readonly ((ctx: HeadContext) => unknown)[];

@@ -21,6 +21,7 @@ const OPENAPI_VERSION = "3.1.2";
 export const TAGS = [
   { name: "Fleet", description: "Workers, their GPUs and their latest samples, as they are now." },
   { name: "History", description: "Stored samples over time: series, statistics, processes; JSON or CSV." },
+  { name: "Alerts", description: "Alerts and their history, silences, threshold rules, built-in rules and notification channels." },
   { name: "Workers", description: "Registering workers, rotating or revoking their credentials, restarting their services (admins)." },
   { name: "Prometheus", description: "The exposition that Prometheus scrapes: dcgm-exporter's and node_exporter's series names." },
   { name: "Agents", description: "What the agents on the workers call, with their own secret: enrollment, the WebSocket, batch ingest." },

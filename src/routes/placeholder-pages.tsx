@@ -1,4 +1,4 @@
-// Pages reserved for parts still to come (alerts, health checks, settings): marked placeholders, so the navigation is whole today.
+// Pages reserved for parts still to come (health checks, settings): marked placeholders, so the navigation is whole today.
 import { Elysia } from "elysia";
 import type { HeadContext } from "../head/context.ts";
 import { PlaceholderPage, type PlaceholderSpec } from "../../views/pages/placeholder.tsx";
@@ -9,11 +9,6 @@ import { viewerOf } from "./viewer.ts";
 
 /** Path -> what will be there. When a page is built, its line goes and its own route group takes the path. */
 export const PLACEHOLDERS: Record<string, PlaceholderSpec> = {
-  "/alerts": {
-    title: "Alerts",
-    will: "Threshold rules with warning and critical levels, what is firing now, and the history of alerts and notifications.",
-    meanwhile: "Meanwhile the fleet page colours every gauge by its level (amber: warning, red: critical).",
-  },
   "/health": {
     title: "Service health",
     will: "Checks of the services your workers run (HTTP, TCP, systemd units), their uptime history and the start-up checklist.",

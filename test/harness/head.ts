@@ -116,6 +116,8 @@ export async function startTestHead(
     },
     async close() {
       ctx.live.stop();
+      await ctx.alerts.stop();
+      await ctx.deliveries.stop();
       await retention.stop();
       await writer.close();
       await database.close();

@@ -3,3 +3,4 @@ export * from "./fleet.ts";
 export * from "./samples.ts";
 export * from "./auth.ts";
 export * from "./history.ts";
+export * from "./alerts.ts";
