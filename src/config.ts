@@ -6,6 +6,7 @@ import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import { WORKER_NAME, WORKER_NAME_RULE } from "./fleet/names.ts";
+import { parseHeat, type HeatSpec } from "./sim/heat.ts";
 
 /** A setting that cannot be used. main.ts prints `message` on one line and exits with code 2. */
 export class ConfigError extends Error {
@@ -38,6 +39,7 @@ export interface Config {
   simBatch: number;
   duration: number | undefined; // seconds
   simDemo: boolean;
+  simHeat: HeatSpec | undefined;
   restartAllow: string | undefined;
   restartAllowFile: string | undefined;
   restartVia: "direct" | "polkit" | "sudo";
@@ -345,6 +347,12 @@ export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
     default: "false",
     help: "a lifelike fleet for demos: varied load, one hot GPU, one worker going offline, processes, 2 h of history",
     parse: parseBool,
+  },
+  simHeat: {
+    key: "simHeat",
+    flag: "heat",
+    help: "hold one GPU hot for a while: WORKER:GPU@START+DURATION[=CELSIUS], e.g. 1:0@5+20=90 (sim-0001's GPU 0 at 90 C from 5 s to 25 s)",
+    parse: parseHeat,
   },
   agentDir: {
     key: "agentDir",

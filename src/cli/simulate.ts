@@ -5,10 +5,11 @@ import { MAX_BATCH_SAMPLES as MAX_BATCH, type HeadMessage, type RestartCommand }
 import type { Sample } from "../protocol/sample.ts";
 import { DEMO_HISTORY_SECONDS, DEMO_HISTORY_STEP_SECONDS, DEMO_OFFLINE_GAP_SECONDS } from "../sim/demo.ts";
 import { simulatedFleet, type SimulatedWorker } from "../sim/fleet.ts";
+import { HeatedWorker } from "../sim/heat.ts";
 import { VERSION } from "../version.ts";
 import type { Command } from "./command.ts";
 
-const settings = ["head", "token", "simWorkers", "simGpus", "interval", "simBatch", "duration", "simDemo", "logLevel"] as const;
+const settings = ["head", "token", "simWorkers", "simGpus", "interval", "simBatch", "duration", "simDemo", "simHeat", "logLevel"] as const;
 
 /** History goes in batches this big (a sample of 8 GPUs with processes is about 10 KB), with at most this many unacknowledged. */
 const HISTORY_BATCH = 100;
@@ -46,7 +47,8 @@ export const simulateCommand: Command = {
     "workers with GPU processes of named users and containers, one GPU above 85 C, the last worker sending\n" +
     "only its history and then falling silent (offline), 2 h of history, samples stamped with the real\n" +
     "time, and restarts of a few units played through to completed (nothing runs). Every simulated sample\n" +
-    "carries host.simulated = true, so pages can label these workers as simulated.",
+    "carries host.simulated = true, so pages can label these workers as simulated.\n" +
+    "--heat W:G@START+DURATION[=CELSIUS] holds one GPU hot for a while (an alert to watch fire and recover).",
   async run(argv) {
     const { config } = parseCommandConfig("simulate", settings, argv);
     setLogLevel(config.logLevel);
@@ -67,7 +69,15 @@ export const simulateCommand: Command = {
     const existing = ((await api("/api/v1/workers")).body.workers ?? []) as { id: number; name: string; lastSeenAt: string | null }[];
     if (!Array.isArray(existing)) throw new ConfigError("simulate: the head refused the token (it needs the admin role)");
     const fleet: Agent[] = [];
-    for (const sim of simulatedFleet(config.simWorkers, config.simGpus, demo)) {
+    const heat = config.simHeat;
+    if (heat && (heat.worker > config.simWorkers || heat.gpu >= config.simGpus))
+      throw new ConfigError(
+        `simulate: --heat names sim-${String(heat.worker).padStart(4, "0")} GPU ${heat.gpu}, beyond the simulated fleet`,
+      );
+    const sims = simulatedFleet(config.simWorkers, config.simGpus, demo).map((w, i) =>
+      heat && heat.worker === i + 1 ? new HeatedWorker(w, heat) : w,
+    );
+    for (const sim of sims) {
       const name = sim.name;
       const known = existing.find((w) => w.name === name);
       const t = known ? await api(`/api/v1/workers/${known.id}/rotate`, {}) : await api("/api/v1/workers", { name });
