@@ -4,6 +4,7 @@ import type { HeadContext } from "../head/context.ts";
 import { Exposition } from "./exposition.ts";
 import { gpuMetrics } from "./gpu.ts";
 import { hostMetrics } from "./host.ts";
+import { alertMetrics } from "./alerts.ts";
 import type { MetricsProvider } from "./provider.ts";
 import { buildMetrics, ingestMetrics, workerMetrics } from "./vigil.ts";
 
@@ -13,7 +14,7 @@ export const METRICS_PROVIDERS: readonly MetricsProvider[] = [
   ingestMetrics,
   gpuMetrics,
   hostMetrics,
-  // The alerts loop (issue 8) adds its provider here for vigil_alerts_firing; until then no such series exists.
+  alertMetrics,
 ];
 
 /** One scrape: a single read of the worker list, then every provider in order, rendered as exposition text. */

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { upsertWorker } from "../../src/fleet/workers.ts";
+import { saveThreshold } from "../../src/alerts/store.ts";
+import { SYSTEM } from "../../src/auth/audit.ts";
 import { EXPOSITION_CONTENT_TYPE } from "../../src/metrics/exposition.ts";
 import { acceptsGzip } from "../../src/routes/prometheus.ts";
 import { describeEachEngine } from "../harness/engines.ts";
@@ -181,6 +183,20 @@ describeEachEngine("GET /metrics", (engine) => {
     for (const name of ["DCGM_FI_DEV_GPU_UTIL", "node_load1", "node_filesystem_avail_bytes"]) {
       expect(m.samples(name, { worker: "gpu-gone" })).toEqual([]);
     }
+  });
+
+  test("alerts: vigil_alerts_firing by worker, rule and severity; open alerts by state; the delivery backlog", async () => {
+    const hot = await upsertWorker(head.database.db, { name: "gpu-hot", kind: "remote", hostname: "gpu-hot" });
+    await saveThreshold(head.database.db, SYSTEM, { metric: "temperature", workerId: hot, warning: 70, critical: 85, forSeconds: 0 });
+    await head.ctx.alerts.reload();
+    const sample = makeSample(1, { ts: new Date(Date.now() - 200), hostname: "gpu-hot" });
+    sample.gpus = sample.gpus.map((g) => ({ ...g, temperature: 91 }));
+    await head.ctx.ingestor.ingest({ id: hot, name: "gpu-hot" }, sample);
+    await head.ctx.alerts.idle();
+    const { m } = await scrape(head);
+    expect(m.value("vigil_alerts_firing", { worker: "gpu-hot", rule: "threshold:temperature", severity: "critical" })).toBe(2);
+    expect(m.value("vigil_alerts_open", { state: "firing" })).toBeGreaterThanOrEqual(2);
+    expect(m.value("vigil_alert_deliveries", { status: "failed" })).toBe(0);
   });
 
   test("needs a viewer's session or API token by default: 401 without one, and an agent's secret is no API token", async () => {
