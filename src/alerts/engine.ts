@@ -84,8 +84,14 @@ export class AlertEngine {
   }
 
   /** Loads rules, silences, channels and the open alerts; call once before anything else. */
-  async start(opts: { tickMs?: number } = {}): Promise<void> {
+  async start(opts: { tickMs?: number; latest?: readonly { workerId: number; sample: Sample }[] } = {}): Promise<void> {
     await this.reload();
+    // The last sample stored before a restart is the baseline: a GPU gone or an ECC count risen since then still counts.
+    for (const { workerId, sample } of opts.latest ?? []) {
+      this.knownGpus.set(workerId, new Map(sample.gpus.map((g) => [g.uuid, { index: g.index, name: g.name }])));
+      for (const g of sample.gpus)
+        if (g.eccUncorrected !== null) this.ecc.set(`${workerId}/${g.uuid}`, { count: g.eccUncorrected, increasedAt: null });
+    }
     const { db } = this.o;
     const rows = await db.select().from(workers).where(isNull(workers.revokedAt));
     for (const w of rows)
@@ -95,7 +101,10 @@ export class AlertEngine {
       const a = openAlertOf(r);
       this.open.set(keyOf(a.rule, a.subject), a);
       if (a.rule === "builtin:ecc" && a.gpuUuid)
-        this.ecc.set(`${a.workerId}/${a.gpuUuid}`, { count: a.value ?? 0, increasedAt: a.firedAt ?? a.startedAt });
+        this.ecc.set(`${a.workerId}/${a.gpuUuid}`, {
+          count: this.ecc.get(`${a.workerId}/${a.gpuUuid}`)?.count ?? a.value ?? 0,
+          increasedAt: a.firedAt ?? a.startedAt,
+        });
     }
     // Cooldowns outlive the alerts they follow: the last firing told per rule and subject.
     const since = new Date(this.now() - this.rules.settings.cooldownSeconds * 1000);

@@ -289,17 +289,13 @@ export async function saveChannel(db: Db, actor: Actor, input: unknown, id?: num
     updatedAt: new Date(),
     updatedBy: actor.label,
   };
-  try {
-    const [row] = existing
-      ? await db.update(channels).set(values).where(eq(channels.id, existing.id)).returning()
-      : await db.insert(channels).values(values).returning();
-    await audit(db, actor, { action: "channel.save", target: name, details: { kind, enabled: values.enabled, tier, minSeverity } });
-    return row!;
-  } catch (err) {
-    if (String((err as Error).message).includes("channels_name_key") || (err as { code?: string }).code === "23505")
-      throw new InputError(`name: a channel named ${name} exists`);
-    throw err;
-  }
+  const [clash] = await db.select({ id: channels.id }).from(channels).where(eq(channels.name, name));
+  if (clash && clash.id !== existing?.id) throw new InputError(`name: a channel named ${name} exists`);
+  const [row] = existing
+    ? await db.update(channels).set(values).where(eq(channels.id, existing.id)).returning()
+    : await db.insert(channels).values(values).returning();
+  await audit(db, actor, { action: "channel.save", target: name, details: { kind, enabled: values.enabled, tier, minSeverity } });
+  return row!;
 }
 
 export async function deleteChannel(db: Db, actor: Actor, id: number): Promise<void> {

@@ -70,7 +70,7 @@ export async function assembleHead(o: AssembleOptions): Promise<HeadContext & { 
       if (enqueued > 0) deliveries.wake();
     },
   });
-  await alerts.start({ tickMs: o.alertTickMs ?? 1_000 });
+  await alerts.start({ tickMs: o.alertTickMs ?? 1_000, latest: latest.all() });
   if ((o.deliveryPollMs ?? 1_000) > 0) deliveries.start(o.deliveryPollMs ?? 1_000);
   // Only a worker's newest sample is evaluated: replayed backlog is history, not the present.
   ingestor.onSample(({ workerId, sample }) => {

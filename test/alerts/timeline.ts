@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import type { Server } from "bun";
 import { DeliveryQueue } from "../../src/alerts/delivery.ts";
 import { AlertEngine } from "../../src/alerts/engine.ts";
+import { BUILTIN_DEFAULTS } from "../../src/alerts/rules.ts";
 import type { AlertNotification } from "../../src/alerts/notification.ts";
 import type { Database, Engine } from "../../src/db/client.ts";
 import { alertSettings, builtinRules, channels, deliveries, silences, thresholds } from "../../src/db/schema/index.ts";
@@ -92,8 +93,10 @@ export class Timeline {
     const tl = new Timeline(database, new HookServer());
     const db = database.db;
     await db.delete(thresholds);
-    for (const kind of ["offline", "gpu_lost", "throttle", "ecc", "idle_allocation"])
-      await db.insert(builtinRules).values({ kind, enabled: false });
+    for (const b of BUILTIN_DEFAULTS)
+      await db
+        .insert(builtinRules)
+        .values({ kind: b.kind, enabled: false, severity: b.severity, forSeconds: b.forSeconds, params: b.params });
     for (const [key, value] of Object.entries({ cooldownSeconds: 300, repeatSeconds: 0, escalationMinutes: 0, ...o.settings }))
       await db.insert(alertSettings).values({ key, value });
     tl.workerId = await upsertWorker(db, { name: "gpu-07", kind: "remote", hostname: "gpu-07", intervalSeconds: 1 });
@@ -111,10 +114,10 @@ export class Timeline {
   }
 
   /** A fresh engine and queue on the same database: what a head restart leaves. */
-  async startEngine(): Promise<void> {
+  async startEngine(latest?: { workerId: number; sample: Pick<Sample, "gpus"> }[]): Promise<void> {
     const clock = () => this.now;
     this.engine = new AlertEngine({ db: this.database.db, log, now: clock, baseUrl: "https://vigil.example" });
-    await this.engine.start();
+    await this.engine.start({ latest: latest as { workerId: number; sample: Sample }[] | undefined });
     this.queue = new DeliveryQueue({
       db: this.database.db,
       log,
@@ -126,9 +129,14 @@ export class Timeline {
   }
 
   async restart(): Promise<void> {
+    await this.restartWith(undefined);
+  }
+
+  /** A restart whose latest-state cache held these samples (what the head rebuilds from storage). */
+  async restartWith(latest: { workerId: number; sample: Pick<Sample, "gpus"> }[] | undefined): Promise<void> {
     await this.engine.stop();
     await this.queue.stop();
-    await this.startEngine();
+    await this.startEngine(latest);
   }
 
   async rule(r: Partial<typeof thresholds.$inferInsert> & { metric?: string }): Promise<void> {
