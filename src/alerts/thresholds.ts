@@ -1,4 +1,5 @@
 // Warning and critical levels of the vitals people watch, and the level a value is at; the dashboard colours by them, alerts fire on them.
+import type { RuleSet } from "./rules.ts";
 
 export type Level = "ok" | "warning" | "critical" | "unknown";
 
@@ -31,4 +32,27 @@ export function levelOf(value: number | null | undefined, t: Threshold): Level {
   if (value >= t.critical) return "critical";
   if (value >= t.warning) return "warning";
   return "ok";
+}
+
+/** The gauges' metric names in alert rules. */
+const RULE_OF: Record<keyof Thresholds, string> = {
+  utilization: "utilization",
+  memoryPercent: "memoryPercent",
+  temperature: "temperature",
+  powerPercent: "powerPercent",
+};
+
+/**
+ * The levels a worker's gauges are coloured by: its alert rules (the GPU's own, the worker's, the
+ * global one), so a gauge turns red where an alert would fire. A gauge with no enabled rule rising
+ * above keeps the defaults.
+ */
+export function dashboardThresholds(rules: Pick<RuleSet, "resolve">, workerId: number, gpuUuid: string | null = null): Thresholds {
+  const out = { ...DEFAULT_THRESHOLDS };
+  for (const key of Object.keys(RULE_OF) as (keyof Thresholds)[]) {
+    const r = rules.resolve(RULE_OF[key], workerId, gpuUuid);
+    if (!r || !r.enabled || r.direction !== "above" || (r.warning === null && r.critical === null)) continue;
+    out[key] = { warning: r.warning ?? r.critical!, critical: r.critical ?? Number.POSITIVE_INFINITY };
+  }
+  return out;
 }

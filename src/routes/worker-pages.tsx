@@ -1,6 +1,6 @@
 // The worker page: GET /workers/:id (by id or name) and the admins' no-script restart form, POST /workers/:id/restart.
 import { Elysia } from "elysia";
-import { DEFAULT_THRESHOLDS } from "../alerts/thresholds.ts";
+import { dashboardThresholds } from "../alerts/thresholds.ts";
 import { actorOf, type Principal } from "../auth/principal.ts";
 import { InputError } from "../auth/text.ts";
 import type { GpuRecord } from "../fleet/gpus.ts";
@@ -71,7 +71,7 @@ export function workerPageRoutes(ctx: HeadContext) {
         sample={data.sample}
         gpus={data.gpus}
         restarts={data.restarts}
-        thresholds={DEFAULT_THRESHOLDS}
+        thresholds={dashboardThresholds(ctx.alerts.rules, worker.id)}
         now={rc.now}
         selection={selection}
         info={data.info}

@@ -186,7 +186,7 @@ describeEachEngine("worker page", (engine) => {
     expect(temp).toContain(`data-worker="${id}"`);
     expect(temp).toContain('data-gpu="0"');
     expect(temp).toContain('data-since="-24h"');
-    expect(temp).toContain('data-warning="80"');
+    expect(temp).toContain('data-warning="70"'); // the seeded global temperature rule (70 / 85 °C)
     expect(temp).toContain('data-critical="85"');
     expect(figures[3]).toContain('data-threshold-of="powerLimit"');
     expect(html).toMatch(new RegExp(`href="/workers/${id}\\?gpu=0&(amp;)?range=24h#history"[^>]*aria-current="true"`));

@@ -1,6 +1,6 @@
 // Regions of the worker page (status, host beside GPUs, processes, hardware, storage, restart progress), rendered by the page's own components.
 import Html from "@kitajs/html";
-import { DEFAULT_THRESHOLDS } from "../../alerts/thresholds.ts";
+import { dashboardThresholds } from "../../alerts/thresholds.ts";
 import { workerGpus, type GpuRecord } from "../../fleet/gpus.ts";
 import { listRestarts, type RestartRow } from "../../fleet/restarts.ts";
 import { workerInfo } from "../../fleet/workers.ts";
@@ -63,7 +63,7 @@ async function propsOf(rc: RenderContext, workerId: number, gpu: string | undefi
   if (!worker) return undefined;
   const data = await dataOf(rc, workerId);
   const { selection } = resolveSelection(gpu, gpuChoices(data.sample, data.gpus));
-  return { worker, sample: data.sample, gpus: data.gpus, restarts: data.restarts, thresholds: DEFAULT_THRESHOLDS, now: rc.now, selection };
+  return { worker, sample: data.sample, gpus: data.gpus, restarts: data.restarts, thresholds: dashboardThresholds(rc.head.alerts.rules, workerId), now: rc.now, selection };
 }
 
 function region(
