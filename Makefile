@@ -55,6 +55,7 @@ bench-quick: deps build
 	$(BUN) bench/ingest.ts
 	$(BUN) bench/render.tsx
 	$(BUN) bench/sse.ts
+	$(BUN) bench/alerts.ts
 
 deps: $(DEPS_STAMP)
 
