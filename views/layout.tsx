@@ -33,16 +33,6 @@ export function Layout(props: { title: string; viewer: Viewer | null; styles?: s
           {(props.styles ?? []).map((href) => (
             <link rel="stylesheet" href={href} />
           ))}
-          {v?.live ? (
-            <>
-              {/* Deferred, in this order: the SSE extension registers with htmx, both before htmx processes the page. */}
-              <script src={assetUrl("htmx.min.js")} defer></script>
-              <script src={assetUrl("hx-sse.min.js")} defer></script>
-              <script src={assetUrl("live.js")} defer></script>
-            </>
-          ) : (
-            ""
-          )}
         </head>
         <body>
           <header class="site container">
@@ -130,6 +120,20 @@ export function Layout(props: { title: string; viewer: Viewer | null; styles?: s
           <footer class="site container">
             <small safe>{`Vigil ${VERSION}`}</small>
           </footer>
+          {v?.live ? (
+            <>
+              {/*
+               * At the end of the body and not deferred: htmx starts itself on a timer when the document is already
+               * parsed, and a deferred hx-sse that had not finished loading by then was never registered, so in about
+               * one load in four the page opened no stream and showed no banner. Run in order, the extension is there first.
+               */}
+              <script src={assetUrl("htmx.min.js")}></script>
+              <script src={assetUrl("hx-sse.min.js")}></script>
+              <script src={assetUrl("live.js")}></script>
+            </>
+          ) : (
+            ""
+          )}
         </body>
       </html>
     </>

@@ -1,5 +1,6 @@
 // One worker's card on the fleet page: status, per-GPU gauges coloured by threshold, a sparkline of recent load, host summary.
 import Html from "@kitajs/html";
+import type { Severity } from "../../src/alerts/notification.ts";
 import { DEFAULT_THRESHOLDS, levelOf, type Thresholds } from "../../src/alerts/thresholds.ts";
 import type { WorkerSummary } from "../../src/fleet/workers.ts";
 import type { RecentPoint } from "../../src/ingest/latest.ts";
@@ -14,6 +15,8 @@ export interface CardData {
   /** Registered by `vigil simulate`: shown as such wherever the worker appears. */
   simulated: boolean;
   thresholds?: Thresholds;
+  /** The worker's firing alerts: how many, and the worst severity among them; absent or 0: none. */
+  firing?: { count: number; severity: Severity };
 }
 
 const pct = (used: number | null | undefined, total: number | null | undefined) =>
@@ -80,6 +83,22 @@ export function GpuRow(props: { gpu: GpuVitals; thresholds: Thresholds }): JSX.E
   );
 }
 
+/** "2 critical": the worker's firing alerts at a glance, linking to them. vigil.css's status colours: the fleet page loads no alerts.css. */
+export function FiringBadge(props: { workerId: number; firing: CardData["firing"] }): JSX.Element {
+  const f = props.firing;
+  if (!f || f.count === 0) return <></>;
+  return (
+    <a
+      href={`/alerts?worker=${props.workerId}`}
+      class={`badge alert-count ${f.severity === "critical" ? "status-offline" : "status-stale"}`}
+      title={`${f.count} alert${f.count === 1 ? "" : "s"} firing, the worst ${f.severity}: open them`}
+      safe
+    >
+      {`${f.count} ${f.severity}`}
+    </a>
+  );
+}
+
 export function WorkerCard(props: CardData & { now?: number }): JSX.Element {
   const { worker, sample } = props;
   const t = props.thresholds ?? DEFAULT_THRESHOLDS;
@@ -103,6 +122,7 @@ export function WorkerCard(props: CardData & { now?: number }): JSX.Element {
           {worker.name}
         </a>
         <span class={`badge status-${worker.status}`}>{worker.status === "never-seen" ? "never seen" : worker.status}</span>
+        <FiringBadge workerId={worker.id} firing={props.firing} />
         {props.simulated ? (
           <span class="badge simulated" title="Synthetic data from vigil simulate">
             simulated

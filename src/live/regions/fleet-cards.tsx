@@ -1,5 +1,6 @@
 // Regions of the fleet page: the worker cards (filtered and sorted as the page's view name says) and the "free GPUs now" summary.
 import Html from "@kitajs/html";
+import type { OpenAlert } from "../../alerts/evaluate.ts";
 import { freeGpus } from "../../fleet/gpus.ts";
 import { FleetCards, FreeGpus, type FleetQuery, type FleetSort } from "../../../views/partials/fleet-cards.tsx";
 import type { CardData } from "../../../views/partials/worker-card.tsx";
@@ -19,8 +20,23 @@ export function fleetViewName(q: FleetQuery): string {
   return q.q === "" && q.sort === "name" ? "fleet" : `fleet:${q.sort}:${q.q}`;
 }
 
+/** Each worker's firing alerts: how many, and the worst severity (from the engine's memory, no query). */
+function firingByWorker(open: readonly OpenAlert[]): Map<number, NonNullable<CardData["firing"]>> {
+  const out = new Map<number, NonNullable<CardData["firing"]>>();
+  for (const a of open) {
+    if (a.state !== "firing") continue;
+    const f = out.get(a.workerId);
+    out.set(a.workerId, {
+      count: (f?.count ?? 0) + 1,
+      severity: f?.severity === "critical" || a.severity === "critical" ? "critical" : "warning",
+    });
+  }
+  return out;
+}
+
 /** Every worker as a card's data, as of the render context's time. */
 export async function fleetCardData(rc: RenderContext): Promise<CardData[]> {
+  const firing = firingByWorker(rc.head.alerts.list());
   return (await rc.workers()).map((worker) => {
     const sample = rc.head.latest.get(worker.id)?.sample ?? null;
     return {
@@ -29,6 +45,7 @@ export async function fleetCardData(rc: RenderContext): Promise<CardData[]> {
       recent: rc.head.latest.recent(worker.id),
       // `vigil simulate` marks its samples; the head keeps whatever a sample says about itself as data.
       simulated: (sample?.host as { simulated?: unknown } | undefined)?.simulated === true,
+      firing: firing.get(worker.id),
     };
   });
 }
@@ -37,7 +54,7 @@ export function fleetCardsRegion(query: FleetQuery): Region {
   return {
     // FleetCards' outermost element carries this id.
     id: "fleet",
-    on: ["sample", "workers", "clock"],
+    on: ["sample", "workers", "alerts", "clock"],
     render: async (rc) => <FleetCards cards={await fleetCardData(rc)} query={query} now={rc.now} />,
   };
 }
