@@ -38,6 +38,22 @@ describeEachEngine("ingest", (_engine, open) => {
     await writer.close();
   });
 
+  test("a simulated worker is still labelled simulated after a head restart", async () => {
+    const database = await open();
+    const writer = new BatchedWriter(database.db, { log: quiet, flushIntervalMs: 2 });
+    const ingestor = new Ingestor(database.db, writer, new LatestCache());
+    const sim = await upsertWorker(database.db, { name: "sim-0001", kind: "remote", hostname: "sim-0001" });
+    const real = await upsertWorker(database.db, { name: "gpu-01", kind: "remote", hostname: "gpu-01" });
+    const s = makeSample(1, { ts: new Date(Date.now() - 5_000) });
+    await ingestor.ingest({ id: sim, name: "sim-0001" }, { ...s, host: { ...s.host, simulated: true } });
+    await ingestor.ingest({ id: real, name: "gpu-01" }, makeSample(2, { ts: new Date(Date.now() - 4_000) }));
+    await writer.close();
+    const rebuilt = new LatestCache();
+    await rebuilt.rebuild(database.db);
+    expect(rebuilt.get(sim)!.sample.host.simulated).toBe(true);
+    expect(rebuilt.get(real)!.sample.host.simulated).toBeUndefined();
+  });
+
   test("samples are committed in batches, the latest is cached, and a replayed sample is stored once", async () => {
     const database = await open();
     const writer = new BatchedWriter(database.db, { log: quiet, flushIntervalMs: 20, maxBatchSamples: 7 });

@@ -109,10 +109,14 @@ export interface WorkerStaticInfo {
   cpuCores: number | null;
   os: string | null;
   kernel: string | null;
+  /** Kept with the worker so that its samples rebuilt after a head restart still say they are synthetic. */
+  simulated?: true;
 }
 
 export function staticInfoOf(h: HostVitals): WorkerStaticInfo {
-  return { cpuModel: h.cpuModel ?? null, cpuCores: h.cpuCores ?? null, os: h.os ?? null, kernel: h.kernel ?? null };
+  const info: WorkerStaticInfo = { cpuModel: h.cpuModel ?? null, cpuCores: h.cpuCores ?? null, os: h.os ?? null, kernel: h.kernel ?? null };
+  if (h.simulated === true) info.simulated = true;
+  return info;
 }
 
 /** Rebuilds a wire sample from stored rows (the host row and the GPU rows of the same instant). */
@@ -148,6 +152,7 @@ export function sampleFromRows(
       os: info.os ?? null,
       kernel: info.kernel ?? null,
       dockerDataBytes: h.dockerDataBytes,
+      ...(info.simulated === true ? { simulated: true } : {}),
     },
     gpus: gpuRows
       .sort((a, b) => a.gpu.index - b.gpu.index)

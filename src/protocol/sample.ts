@@ -38,6 +38,7 @@ export const HostSchema = T.Object({
   os: T.Optional(T.Union([text(256), T.Null()])), // PRETTY_NAME of os-release
   kernel: T.Optional(T.Union([text(256), T.Null()])),
   dockerDataBytes: T.Optional(num()), // size of the Docker data directory, refreshed every 5 min
+  simulated: T.Optional(T.Boolean()), // set by `vigil simulate`: synthetic data, labelled as such everywhere
 });
 
 export const GpuProcessSchema = T.Object({

@@ -14,9 +14,9 @@ export interface SimulatedWorker {
 }
 
 /**
- * Every simulated sample says so in `host.simulated` (not in the wire schema, which lets unknown
- * fields through): the head keeps the sample as sent in its latest-state cache, so pages and the
- * API can label simulated workers without trusting a name pattern.
+ * Every simulated sample says so in `host.simulated` (an optional field of the wire schema): the head
+ * keeps it with the worker's static facts, so pages and the API label simulated workers without
+ * trusting a name pattern, after a head restart too.
  */
 export type SimulatedHost = HostVitals & { simulated: true };
 

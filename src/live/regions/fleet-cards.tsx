@@ -1,4 +1,5 @@
 // Regions of the fleet page: the worker cards (filtered and sorted as the page's view name says) and the "free GPUs now" summary.
+import { dashboardThresholds } from "../../alerts/thresholds.ts";
 import Html from "@kitajs/html";
 import type { OpenAlert } from "../../alerts/evaluate.ts";
 import { freeGpus } from "../../fleet/gpus.ts";
@@ -44,8 +45,9 @@ export async function fleetCardData(rc: RenderContext): Promise<CardData[]> {
       sample,
       recent: rc.head.latest.recent(worker.id),
       // `vigil simulate` marks its samples; the head keeps whatever a sample says about itself as data.
-      simulated: (sample?.host as { simulated?: unknown } | undefined)?.simulated === true,
+      simulated: sample?.host.simulated === true,
       firing: firing.get(worker.id),
+      thresholds: dashboardThresholds(rc.head.alerts.rules, worker.id),
     };
   });
 }
