@@ -6,6 +6,7 @@ import m0002 from "./0002_gpu_details.sql" with { type: "text" };
 import m0003 from "./0003_agents.sql" with { type: "text" };
 import m0004 from "./0004_history.sql" with { type: "text" };
 import m0005 from "./0005_alerts.sql" with { type: "text" };
+import m0006 from "./0006_health.sql" with { type: "text" };
 
 /** SQL text of each migration by its journal tag. A test fails if a file on disk is missing here. */
 export const MIGRATION_SQL: Record<string, string> = {
@@ -15,6 +16,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   "0003_agents": m0003,
   "0004_history": m0004,
   "0005_alerts": m0005,
+  "0006_health": m0006,
 };
 
 export const JOURNAL: { entries: { idx: number; when: number; tag: string; breakpoints: boolean }[] } = journal;

@@ -1,7 +1,7 @@
 // The alert engine: evaluates every sample against the rules, ticks for offline workers and repeats, and commits each transition with its deliveries in one transaction.
 import { and, eq, gt, inArray, isNull, ne, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { alertEvents, alerts, channels, deliveries, silences, workers } from "../db/schema/index.ts";
+import { alertEvents, alerts, channels, deliveries, services, silences, workers } from "../db/schema/index.ts";
 import { workerStatus } from "../fleet/workers.ts";
 import type { Logger } from "../log.ts";
 import type { GpuVitals, Sample } from "../protocol/sample.ts";
@@ -60,6 +60,9 @@ interface Change {
 
 const keyOf = (rule: string, subject: string) => `${rule}|${subject}`;
 
+/** The rule of every service-health alert; its subject is `svc<id>`. */
+export const HEALTH_RULE = "health:service";
+
 /**
  * Holds the open alerts in memory (rebuilt from the database at start) and runs every change
  * through one queue, so evaluations never interleave and the database always leads memory: state
@@ -71,6 +74,7 @@ export class AlertEngine {
   private workers = new Map<number, WorkerFacts>();
   private knownGpus = new Map<number, Map<string, { index: number; name: string }>>();
   private ecc = new Map<string, { count: number; increasedAt: number | null }>();
+  private serviceFacts = new Map<number, { name: string; escalationSeconds: number; message: string }>();
   private silenceRows: SilenceRow[] = [];
   private channelRows: ChannelTarget[] = [];
   private queue: Promise<void> = Promise.resolve();
@@ -96,6 +100,8 @@ export class AlertEngine {
     const rows = await db.select().from(workers).where(isNull(workers.revokedAt));
     for (const w of rows)
       this.workers.set(w.id, { name: w.name, intervalSeconds: w.intervalSeconds, heardAt: w.lastSeenAt?.getTime() ?? null });
+    for (const svc of await db.select().from(services))
+      this.serviceFacts.set(svc.id, { name: svc.name, escalationSeconds: svc.escalationSeconds, message: "" });
     const open = await db.select().from(alerts).where(ne(alerts.state, "resolved"));
     for (const r of open) {
       const a = openAlertOf(r);
@@ -191,8 +197,50 @@ export class AlertEngine {
     return this.list().filter((a) => a.workerId === workerId);
   }
 
-  workerName(id: number): string {
-    return this.workers.get(id)?.name ?? `worker ${id}`;
+  workerName(id: number | null): string {
+    return id === null ? "the head" : (this.workers.get(id)?.name ?? `worker ${id}`);
+  }
+
+  /** What the alert is about, in words: its worker, or for a service's health the service's name. */
+  subjectName(a: Pick<OpenAlert, "workerId" | "serviceId">): string {
+    if (a.serviceId !== null) return this.serviceFacts.get(a.serviceId)?.name ?? `service ${a.serviceId}`;
+    return this.workerName(a.workerId);
+  }
+
+  /**
+   * A service's latest check, as the health loop reports it: degraded is a warning, down is critical,
+   * both firing at once (the dashboard shows them); channels hear of it only once it has lasted the
+   * service's escalation delay, never as a repeat, and its recovery once it is healthy again.
+   */
+  observeService(
+    svc: { id: number; name: string; workerId: number | null; escalationSeconds: number },
+    status: "healthy" | "degraded" | "down",
+    check: { latencyMs: number | null; message: string },
+  ): Promise<void> {
+    return this.run(async () => {
+      const now = this.now();
+      this.serviceFacts.set(svc.id, { name: svc.name, escalationSeconds: svc.escalationSeconds, message: check.message });
+      const subject: Subject = {
+        rule: HEALTH_RULE,
+        subject: `svc${svc.id}`,
+        workerId: svc.workerId,
+        serviceId: svc.id,
+        gpuUuid: null,
+        gpuIndex: null,
+      };
+      const key = keyOf(subject.rule, subject.subject);
+      const cur = this.open.get(key) ?? null;
+      const level = status === "healthy" ? "ok" : status === "degraded" ? "warning" : "critical";
+      const s = step(cur, subject, { kind: "value", level, value: check.latencyMs, threshold: null }, now, 0);
+      if (s.next === cur && s.transition === null) return;
+      await this.commit([{ key, step: s, cur }], now);
+    }).catch((err) => this.failed("service evaluation", err));
+  }
+
+  /** Forgets a deleted service's open alert from memory (its rows go with it by cascade). */
+  forgetService(id: number): void {
+    this.open.delete(keyOf(HEALTH_RULE, `svc${id}`));
+    this.serviceFacts.delete(id);
   }
 
   /** Why channels must stay quiet about an alert now, if they must. */
@@ -203,6 +251,10 @@ export class AlertEngine {
       if (s.gpuUuid !== null && s.gpuUuid !== a.gpuUuid) continue;
       if (s.rule !== null && s.rule !== a.rule) continue;
       return s.kind === "maintenance" ? "maintenance" : "silenced";
+    }
+    if (a.rule === HEALTH_RULE && a.notifiedSeverity === null) {
+      const delay = (this.serviceFacts.get(a.serviceId ?? -1)?.escalationSeconds ?? 300) * 1000;
+      if (now - (a.firedAt ?? a.startedAt) < delay) return "delay";
     }
     if (a.notifiedSeverity === null) {
       const last = this.lastFiringTold.get(keyOf(a.rule, a.subject));
@@ -216,7 +268,8 @@ export class AlertEngine {
     const s = this.rules.settings;
     return tellFor(a, now, {
       suppressedBy: this.suppressedBy(a, now),
-      repeatMs: s.repeatSeconds * 1000,
+      // A service still down is one ongoing issue: told once, then its recovery.
+      repeatMs: a.rule === HEALTH_RULE ? 0 : s.repeatSeconds * 1000,
       escalationMs: s.escalationMinutes * 60_000,
       maxTier,
     });
@@ -341,7 +394,7 @@ export class AlertEngine {
 
     // What this sample said nothing about (a GPU gone, a metric no longer reported) has no data, which is not a recovery.
     for (const [key, a] of this.open) {
-      if (a.workerId !== workerId || seen.has(key)) continue;
+      if (a.workerId !== workerId || a.serviceId !== null || seen.has(key)) continue;
       const s = step(a, a, { kind: "nodata" }, now, 0);
       if (s.transition) steps.push({ key, step: s, cur: a });
     }
@@ -379,7 +432,7 @@ export class AlertEngine {
         if (s.transition || s.next !== cur) steps.push({ key, step: s, cur });
       }
       for (const [k, a] of this.open) {
-        if (a.workerId !== workerId || k === key) continue;
+        if (a.workerId !== workerId || a.serviceId !== null || k === key) continue;
         const s = step(a, a, { kind: "nodata" }, now, 0);
         if (s.transition) steps.push({ key: k, step: s, cur: a });
       }
@@ -467,7 +520,7 @@ export class AlertEngine {
     const workerIds = new Set<number>();
     for (const c of changes) {
       const a = (c.step.next ?? c.step.closed)!;
-      workerIds.add(a.workerId);
+      if (a.workerId !== null) workerIds.add(a.workerId);
       if (c.step.transition) this.stats.transitions++;
       const told = c.tell && "event" in c.tell ? c.tell : null;
       if (c.step.next) this.open.set(c.key, { ...this.afterTell(c.step.next, told, now, false), id: ids.get(c) ?? c.step.next.id });
@@ -504,8 +557,9 @@ export class AlertEngine {
     );
     if (targets.length === 0) return 0;
     const names = {
-      workerName: this.workerName(a.workerId),
-      gpuName: a.gpuUuid ? (this.knownGpus.get(a.workerId)?.get(a.gpuUuid)?.name ?? null) : null,
+      workerName: this.subjectName(a),
+      gpuName: a.gpuUuid && a.workerId !== null ? (this.knownGpus.get(a.workerId)?.get(a.gpuUuid)?.name ?? null) : null,
+      detail: a.serviceId !== null ? (this.serviceFacts.get(a.serviceId)?.message ?? null) : null,
     };
     const values = targets.map((c) => {
       const payload = notificationFor(a, told.event, `${eventId}.${c.id}`, now, names, this.o.baseUrl ?? "", severity);
@@ -545,7 +599,7 @@ export class AlertEngine {
           .values({ alertId, at: new Date(now), kind: "acknowledged", severity: a.severity, value: a.value, actor: by });
       });
       this.open.set(key, { ...a, ackedAt: now, ackedBy: by });
-      this.o.onChange?.({ workerIds: [a.workerId], enqueued: 0 });
+      this.o.onChange?.({ workerIds: a.workerId !== null ? [a.workerId] : [], enqueued: 0 });
       return true;
     });
   }
@@ -553,22 +607,11 @@ export class AlertEngine {
   /** Forgets a deleted worker's state (its rows go with it by cascade). */
   forgetWorkers(ids: number[]): void {
     const gone = new Set(ids);
-    for (const [k, a] of this.open) if (gone.has(a.workerId)) this.open.delete(k);
+    for (const [k, a] of this.open) if (a.workerId !== null && gone.has(a.workerId)) this.open.delete(k);
     for (const id of ids) {
       this.workers.delete(id);
       this.knownGpus.delete(id);
     }
-  }
-
-  /** Open alert ids of some workers (the fleet cards show them). */
-  static async firingCounts(db: Db, workerIds: number[]): Promise<Map<number, number>> {
-    if (workerIds.length === 0) return new Map();
-    const rows = await db
-      .select({ workerId: alerts.workerId, n: sql<number>`count(*)::int` })
-      .from(alerts)
-      .where(and(eq(alerts.state, "firing"), inArray(alerts.workerId, workerIds)))
-      .groupBy(alerts.workerId);
-    return new Map(rows.map((r) => [r.workerId, r.n]));
   }
 }
 
@@ -577,6 +620,7 @@ function rowOf(a: OpenAlert, now: number, closing: boolean): typeof alerts.$infe
     rule: a.rule,
     subject: a.subject,
     workerId: a.workerId,
+    serviceId: a.serviceId,
     gpuUuid: a.gpuUuid,
     gpuIndex: a.gpuIndex,
     state: closing ? "resolved" : a.state,
@@ -604,6 +648,7 @@ export function openAlertOf(r: typeof alerts.$inferSelect): OpenAlert {
     rule: r.rule,
     subject: r.subject,
     workerId: r.workerId,
+    serviceId: r.serviceId,
     gpuUuid: r.gpuUuid,
     gpuIndex: r.gpuIndex,
     state: r.state === "nodata" ? "nodata" : r.state === "firing" ? "firing" : "pending",

@@ -4,7 +4,7 @@ import { levelOf, step, tellFor, type Levels, type OpenAlert, type Subject } fro
 
 const above: Levels = { direction: "above", warning: 70, critical: 85, hysteresis: 3 };
 const below: Levels = { direction: "below", warning: 20, critical: 10, hysteresis: 2 };
-const subject: Subject = { rule: "threshold:temperature", subject: "w1/gpu:G", workerId: 1, gpuUuid: "G", gpuIndex: 0 };
+const subject: Subject = { rule: "threshold:temperature", subject: "w1/gpu:G", workerId: 1, serviceId: null, gpuUuid: "G", gpuIndex: 0 };
 
 describe("levelOf", () => {
   test("above: levels reached at their value; held ones clear only past the margin", () => {
@@ -65,6 +65,7 @@ describe("step", () => {
 describe("tellFor", () => {
   const firing: OpenAlert = {
     ...subject,
+    serviceId: null,
     id: 1,
     state: "firing",
     stateBeforeNodata: null,

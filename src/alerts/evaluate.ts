@@ -32,7 +32,10 @@ export interface OpenAlert {
   id: number | null;
   rule: string;
   subject: string;
-  workerId: number;
+  /** Null for the health of a service checked from the head. */
+  workerId: number | null;
+  /** The service a `health:` alert is about. */
+  serviceId: number | null;
   gpuUuid: string | null;
   gpuIndex: number | null;
   state: OpenState;
@@ -68,7 +71,8 @@ export interface Step {
 export interface Subject {
   rule: string;
   subject: string;
-  workerId: number;
+  workerId: number | null;
+  serviceId?: number | null;
   gpuUuid: string | null;
   gpuIndex: number | null;
 }
@@ -92,6 +96,7 @@ export function step(cur: OpenAlert | null, subject: Subject, obs: Observation, 
   if (!cur) {
     const base: OpenAlert = {
       ...subject,
+      serviceId: subject.serviceId ?? null,
       id: null,
       state: "pending",
       stateBeforeNodata: null,

@@ -5,11 +5,15 @@ import type { AlertNotification, NotificationEvent, Severity } from "./notificat
 import { BUILTIN_DEFAULTS } from "./rules.ts";
 
 export interface AlertNames {
+  /** The worker's name, or for a service's health the service's name. */
   workerName: string;
   gpuName: string | null;
+  /** What the last check said (service health), for the notification's text. */
+  detail?: string | null;
 }
 
 export function ruleLabel(rule: string): { label: string; unit: string } {
+  if (rule === "health:service") return { label: "service health", unit: "ms" };
   if (rule.startsWith("threshold:")) {
     const m = alertMetric(rule.slice("threshold:".length));
     return { label: m?.label ?? rule.slice("threshold:".length), unit: m?.unit ?? "" };
@@ -54,11 +58,18 @@ export function notificationFor(
   const subject = subjectText(a, names);
   const levelText = a.threshold !== null ? ` (${severity} at ${fmt(a.threshold, unit)})` : "";
   const valueText = a.value !== null ? `: ${fmt(a.value, unit)}` : "";
-  const title = `${head} ${subject}: ${label}${event === "resolved" ? "" : valueText + levelText}${event === "firing" || event === "resolved" ? "" : ` (${VERB[event]})`}`;
-  const url = `${baseUrl.replace(/\/$/, "")}/alerts#alert-${a.id}`;
+  const service = a.rule === "health:service";
+  const health = severity === "critical" ? "down" : "degraded";
+  const title = service
+    ? `${head} ${subject}: ${event === "resolved" ? "healthy again" : `${health}${names.detail ? ` (${names.detail})` : ""}`}`
+    : `${head} ${subject}: ${label}${event === "resolved" ? "" : valueText + levelText}${event === "firing" || event === "resolved" ? "" : ` (${VERB[event]})`}`;
+  const url = service ? `${baseUrl.replace(/\/$/, "")}/health/${a.serviceId}` : `${baseUrl.replace(/\/$/, "")}/alerts#alert-${a.id}`;
   const lines = [
     `${label} on ${subject} is ${VERB[event]}.`,
-    a.value !== null ? `Value: ${fmt(a.value, unit)}${a.threshold !== null ? `, ${severity} level ${fmt(a.threshold, unit)}` : ""}.` : null,
+    service && names.detail ? `Last check: ${names.detail}.` : null,
+    !service && a.value !== null
+      ? `Value: ${fmt(a.value, unit)}${a.threshold !== null ? `, ${severity} level ${fmt(a.threshold, unit)}` : ""}.`
+      : null,
     names.gpuName && a.gpuUuid ? `GPU: ${names.gpuName} (${a.gpuUuid}).` : null,
     `Since ${new Date(a.startedAt).toISOString()}${a.resolvedAt ? `, resolved ${new Date(a.resolvedAt).toISOString()}` : ""}.`,
     `Open: ${url}`,
@@ -75,7 +86,7 @@ export function notificationFor(
       rule: a.rule,
       ruleName: label,
       state: event === "resolved" ? "resolved" : a.state,
-      worker: { id: a.workerId, name: names.workerName },
+      worker: { id: a.workerId ?? 0, name: names.workerName },
       gpu: a.gpuUuid !== null && a.gpuIndex !== null ? { index: a.gpuIndex, uuid: a.gpuUuid, name: names.gpuName ?? "" } : null,
       value: a.value,
       threshold: a.threshold,

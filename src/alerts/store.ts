@@ -11,6 +11,7 @@ import {
   channels,
   deliveries,
   gpus,
+  services,
   silences,
   thresholds,
   workers,
@@ -315,6 +316,9 @@ export interface AlertQuery {
   limit?: number;
 }
 
+/** What an alert is about, in words: a service's name for its health, else the worker's. */
+const SUBJECT_NAME = sql<string>`coalesce(${services.name}, ${workers.name}, 'the head')`;
+
 /** Alerts with their worker's name, newest first; `state` filters (open = pending, firing and nodata). */
 export async function listAlerts(db: Db, q: AlertQuery = {}) {
   const where: SQL[] = [];
@@ -326,9 +330,10 @@ export async function listAlerts(db: Db, q: AlertQuery = {}) {
   if (q.before) where.push(lt(alerts.id, q.before));
   const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
   return db
-    .select({ alert: alerts, workerName: workers.name })
+    .select({ alert: alerts, workerName: SUBJECT_NAME })
     .from(alerts)
-    .innerJoin(workers, eq(workers.id, alerts.workerId))
+    .leftJoin(workers, eq(workers.id, alerts.workerId))
+    .leftJoin(services, eq(services.id, alerts.serviceId))
     .where(where.length ? and(...where) : undefined)
     .orderBy(desc(alerts.id))
     .limit(limit);
@@ -336,9 +341,10 @@ export async function listAlerts(db: Db, q: AlertQuery = {}) {
 
 export async function alertDetail(db: Db, id: number) {
   const [row] = await db
-    .select({ alert: alerts, workerName: workers.name })
+    .select({ alert: alerts, workerName: SUBJECT_NAME })
     .from(alerts)
-    .innerJoin(workers, eq(workers.id, alerts.workerId))
+    .leftJoin(workers, eq(workers.id, alerts.workerId))
+    .leftJoin(services, eq(services.id, alerts.serviceId))
     .where(eq(alerts.id, id));
   if (!row) throw new InputError(`no alert with id ${id}`);
   const events = await db.select().from(alertEvents).where(eq(alertEvents.alertId, id)).orderBy(alertEvents.id);

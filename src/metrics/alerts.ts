@@ -2,7 +2,7 @@
 import type { MetricsProvider } from "./provider.ts";
 
 export const alertMetrics: MetricsProvider = async ({ ctx }, out) => {
-  const names = new Map<number, string>();
+  const names = new Map<string, string>();
   const firing = new Map<string, { labels: Record<string, string>; n: number }>();
   const states = new Map<string, number>([
     ["pending", 0],
@@ -12,8 +12,10 @@ export const alertMetrics: MetricsProvider = async ({ ctx }, out) => {
   for (const a of ctx.alerts.list()) {
     states.set(a.state, (states.get(a.state) ?? 0) + 1);
     if (a.state !== "firing") continue;
-    let worker = names.get(a.workerId);
-    if (worker === undefined) names.set(a.workerId, (worker = ctx.alerts.workerName(a.workerId)));
+    // A service's health is labelled with the service's name in `worker`'s place (`rule` says which it is).
+    const who = `${a.workerId}/${a.serviceId}`;
+    let worker = names.get(who);
+    if (worker === undefined) names.set(who, (worker = ctx.alerts.subjectName(a)));
     const key = `${worker}\0${a.rule}\0${a.severity}`;
     const cur = firing.get(key) ?? { labels: { worker, rule: a.rule, severity: a.severity }, n: 0 };
     cur.n++;

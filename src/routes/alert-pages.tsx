@@ -193,7 +193,8 @@ export function alertPageRoutes(ctx: HeadContext) {
           id === null ? null : await alertDetail(db, id).catch((err) => (err instanceof InputError ? null : Promise.reject(err)));
         if (!detail) return htmlPage(<AlertNotFoundPage viewer={viewer} asked={key} />, 404);
         const a = detail.alert;
-        const gpuName = a.gpuUuid ? ((await workerGpus(db, a.workerId)).find((g) => g.uuid === a.gpuUuid)?.name ?? null) : null;
+        const gpuName =
+          a.gpuUuid && a.workerId !== null ? ((await workerGpus(db, a.workerId)).find((g) => g.uuid === a.gpuUuid)?.name ?? null) : null;
         return htmlPage(<AlertDetailPage viewer={viewer} detail={detail} gpuName={gpuName} now={Date.now()} />);
       },
       { access: "viewer", detail: hidden() },

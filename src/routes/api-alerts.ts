@@ -23,6 +23,7 @@ const EXAMPLE_ALERT = {
   state: "firing",
   severity: "critical",
   worker: { id: 7, name: "gpu-07" },
+  service: null,
   gpu: { index: 3, uuid: "GPU-5b1c…" },
   value: 88,
   threshold: 85,
@@ -66,7 +67,9 @@ export function alertApiRoutes(ctx: HeadContext) {
       ruleName: label,
       state: live?.state ?? a.state,
       severity: live?.severity ?? a.severity,
-      worker: { id: a.workerId, name: r.workerName },
+      worker:
+        a.workerId !== null ? { id: a.workerId, name: a.serviceId === null ? r.workerName : ctx.alerts.workerName(a.workerId) } : null,
+      service: a.serviceId !== null ? { id: a.serviceId, name: r.workerName } : null,
       gpu: a.gpuUuid !== null && a.gpuIndex !== null ? { index: a.gpuIndex, uuid: a.gpuUuid } : null,
       value: live?.value ?? a.value,
       threshold: live?.threshold ?? a.threshold,

@@ -1,7 +1,7 @@
 // Alert timelines under a scripted clock: each notification a sequence of samples must produce (count, order, content), and none it must not.
 import { afterEach, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import { alertEvents, alerts } from "../../src/db/schema/index.ts";
+import { alertEvents, alerts, services } from "../../src/db/schema/index.ts";
 import { webhookSignature } from "../../src/notifiers/webhook.ts";
 import { Timeline, type TimelineOptions } from "./timeline.ts";
 
@@ -321,5 +321,61 @@ describe("alert timelines", () => {
     await t.temp(800, 50);
     expect(t.told("crit")).toEqual(["escalated:critical", "resolved:critical"]);
     expect(t.told("pager").at(-1)).toBe("resolved:critical");
+  });
+});
+
+describe("service health through the alert engine", () => {
+  const down = { latencyMs: null, message: "GET http://127.0.0.1:9/health: connection refused" };
+  const fine = { latencyMs: 12, message: "HTTP 200 in 12 ms" };
+
+  test("dashboard at once, channels after the escalation delay, never repeated, one recovery", async () => {
+    const t = await timeline({ settings: { repeatSeconds: 60 } });
+    const [svc] = await t.database.db.insert(services).values({ name: "inference-api", kind: "http", escalationSeconds: 300 }).returning();
+    const s = { id: svc!.id, name: "inference-api", workerId: null, escalationSeconds: 300 };
+    t.at(0);
+    await t.engine.observeService(s, "down", down);
+    await t.settle();
+    // On the dashboard (an open firing alert) at once; channels wait out the delay.
+    expect(t.engine.list().map((a) => [a.rule, a.state, a.severity])).toEqual([["health:service", "firing", "critical"]]);
+    expect(t.told()).toEqual([]);
+    // A blip shorter than the delay is never told, recovery included.
+    t.at(100);
+    await t.engine.observeService(s, "healthy", fine);
+    await t.settle();
+    expect(t.told()).toEqual([]);
+    // Down again, for longer than the delay: told once, when the delay has passed, then never repeated.
+    t.at(200);
+    await t.engine.observeService(s, "down", down);
+    for (const sec of [300, 499, 501, 600, 700, 900]) {
+      t.at(sec);
+      await t.engine.tick();
+      await t.settle();
+    }
+    expect(t.told()).toEqual(["firing:critical"]);
+    const told = t.hooks.received[0]!.body;
+    expect(told.title).toBe("CRITICAL inference-api: down (GET http://127.0.0.1:9/health: connection refused)");
+    expect(told.alert.url).toBe(`https://vigil.example/health/${svc!.id}`);
+    t.at(950);
+    await t.engine.observeService(s, "healthy", fine);
+    await t.settle();
+    expect(t.told()).toEqual(["firing:critical", "resolved:critical"]);
+    expect(t.hooks.received[1]!.body.title).toBe("RESOLVED inference-api: healthy again");
+  });
+
+  test("degraded is a warning, down an escalation of the same alert", async () => {
+    const t = await timeline();
+    const [svc] = await t.database.db.insert(services).values({ name: "db", kind: "database", escalationSeconds: 0 }).returning();
+    const s = { id: svc!.id, name: "db", workerId: null, escalationSeconds: 0 };
+    for (const [sec, status] of [
+      [0, "degraded"],
+      [1, "down"],
+      [2, "degraded"],
+      [3, "healthy"],
+    ] as const) {
+      t.at(sec);
+      await t.engine.observeService(s, status, status === "healthy" ? fine : down);
+      await t.settle();
+    }
+    expect(t.told()).toEqual(["firing:warning", "escalated:critical", "deescalated:warning", "resolved:warning"]);
   });
 });

@@ -58,7 +58,7 @@ export type HostCollector = {
  * What a sample says about a field whose collector failed: unknown, which the wire spells null.
  * Required<>: the schema's optional fields are optional for other senders, never left out by Vigil.
  */
-function unknownVitals(): Required<HostVitals> {
+function unknownVitals(): Required<Omit<HostVitals, "simulated">> {
   return {
     hostname: osHostname(),
     cpuPercent: null,

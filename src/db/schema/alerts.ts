@@ -15,6 +15,7 @@ import {
   uniqueIndex,
 } from "drizzle-orm/pg-core";
 import { workers } from "./fleet.ts";
+import { services } from "./health.ts";
 
 const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 const stampedNow = (name: string) =>
@@ -70,11 +71,12 @@ export const alerts = pgTable(
     id: bigserial("id", { mode: "number" }).primaryKey(),
     /** `threshold:<metric>` or `builtin:<kind>`. */
     rule: text("rule").notNull(),
-    /** `w<id>`, `w<id>/gpu:<uuid>` or `w<id>/mount:<path>`. */
+    /** `w<id>`, `w<id>/gpu:<uuid>`, or `svc<id>` for a service's health. */
     subject: text("subject").notNull(),
-    workerId: integer("worker_id")
-      .notNull()
-      .references(() => workers.id, { onDelete: "cascade" }),
+    /** The worker it is about (for a service: the service's worker, if any). */
+    workerId: integer("worker_id").references(() => workers.id, { onDelete: "cascade" }),
+    /** The checked service a `health:` alert is about. */
+    serviceId: integer("service_id").references(() => services.id, { onDelete: "cascade" }),
     gpuUuid: text("gpu_uuid"),
     gpuIndex: integer("gpu_index"),
     /** pending | firing | nodata | resolved */

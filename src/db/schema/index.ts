@@ -4,3 +4,4 @@ export * from "./samples.ts";
 export * from "./auth.ts";
 export * from "./history.ts";
 export * from "./alerts.ts";
+export * from "./health.ts";

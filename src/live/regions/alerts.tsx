@@ -25,6 +25,7 @@ interface AlertsSnapshot {
 /** How long the rule makes an alert wait in pending; null when the rule is gone or off (the alert then closes). */
 function forSecondsOf(rules: RuleSet, a: OpenAlert): number | null {
   if (a.rule.startsWith("threshold:")) {
+    if (a.workerId === null) return null;
     const r = rules.resolve(a.rule.slice("threshold:".length), a.workerId, a.gpuUuid);
     return r?.enabled ? r.forSeconds : null;
   }
@@ -62,8 +63,11 @@ async function readSnapshot(rc: RenderContext): Promise<AlertsSnapshot> {
       const forSeconds = a.state === "pending" ? forSecondsOf(engine.rules, a) : null;
       return {
         alert: a,
-        workerName: worker.get(a.workerId)?.name ?? engine.workerName(a.workerId),
-        workerStatus: worker.get(a.workerId)?.status,
+        workerName:
+          a.workerId === null || a.serviceId !== null
+            ? engine.subjectName(a)
+            : (worker.get(a.workerId)?.name ?? engine.workerName(a.workerId)),
+        workerStatus: a.workerId === null ? undefined : worker.get(a.workerId)?.status,
         gpuName: a.gpuUuid ? (gpuName.get(`${a.workerId}/${a.gpuUuid}`) ?? null) : null,
         quiet: a.state === "firing" ? engine.suppressedBy(a, rc.now) : null,
         firesAt: forSeconds === null ? null : a.startedAt + forSeconds * 1000,

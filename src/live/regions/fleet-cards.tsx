@@ -25,7 +25,7 @@ export function fleetViewName(q: FleetQuery): string {
 function firingByWorker(open: readonly OpenAlert[]): Map<number, NonNullable<CardData["firing"]>> {
   const out = new Map<number, NonNullable<CardData["firing"]>>();
   for (const a of open) {
-    if (a.state !== "firing") continue;
+    if (a.state !== "firing" || a.workerId === null) continue;
     const f = out.get(a.workerId);
     out.set(a.workerId, {
       count: (f?.count ?? 0) + 1,

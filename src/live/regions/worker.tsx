@@ -63,7 +63,15 @@ async function propsOf(rc: RenderContext, workerId: number, gpu: string | undefi
   if (!worker) return undefined;
   const data = await dataOf(rc, workerId);
   const { selection } = resolveSelection(gpu, gpuChoices(data.sample, data.gpus));
-  return { worker, sample: data.sample, gpus: data.gpus, restarts: data.restarts, thresholds: dashboardThresholds(rc.head.alerts.rules, workerId), now: rc.now, selection };
+  return {
+    worker,
+    sample: data.sample,
+    gpus: data.gpus,
+    restarts: data.restarts,
+    thresholds: dashboardThresholds(rc.head.alerts.rules, workerId),
+    now: rc.now,
+    selection,
+  };
 }
 
 function region(
