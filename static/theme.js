@@ -14,7 +14,7 @@
     var text = light ? "Switch to the dark theme" : "Switch to the light theme";
     button.setAttribute("aria-label", text);
     button.setAttribute("title", text);
-    button.setAttribute("aria-pressed", light ? "true" : "false");
+    // No aria-pressed: the label already says what a press does, and both would read "Switch to the dark theme, pressed".
   }
   document.addEventListener("DOMContentLoaded", function () {
     var buttons = document.querySelectorAll("[data-theme-toggle]");

@@ -74,7 +74,7 @@ export function WorkerHardware(props: WorkerRegionProps): JSX.Element {
       {shown.length === 0 ? (
         <p>No GPU to describe.</p>
       ) : (
-        <div class="overflow-auto">
+        <div class="overflow-auto" tabindex="0" role="region" aria-labelledby="worker-hardware-title">
           <table class="hardware">
             <thead>
               <tr>

@@ -267,7 +267,7 @@ function HistorySummary(props: { stats: StatsResult | null; range: HistoryRange 
   return (
     <details class="history-summary" open>
       <summary safe>{`Summary over ${props.range.words} (${stats.tier === "raw" ? "raw samples" : `${stats.tier} rollups`})`}</summary>
-      <div class="overflow-auto">
+      <div class="overflow-auto" tabindex="0" role="region" aria-label="History summary table">
         <table class="striped">
           <thead>
             <tr>

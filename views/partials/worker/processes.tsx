@@ -27,7 +27,7 @@ export function WorkerProcesses(props: WorkerRegionProps): JSX.Element {
       {rows.length === 0 ? (
         <p>{props.sample ? "No process holds this GPU's memory." : "No sample yet."}</p>
       ) : (
-        <div class="overflow-auto">
+        <div class="overflow-auto" tabindex="0" role="region" aria-labelledby="worker-processes-title">
           <table class="processes striped">
             <thead>
               <tr>

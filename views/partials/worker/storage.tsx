@@ -14,7 +14,7 @@ export function WorkerStorage(props: WorkerRegionProps): JSX.Element {
       {disks.length === 0 ? (
         <p>{host ? "The agent reports no mounted filesystem." : "No sample yet."}</p>
       ) : (
-        <div class="overflow-auto">
+        <div class="overflow-auto" tabindex="0" role="region" aria-labelledby="worker-storage-title">
           <table class="storage striped">
             <thead>
               <tr>

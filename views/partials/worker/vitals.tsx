@@ -218,7 +218,7 @@ export function WorkerVitals(props: WorkerRegionProps): JSX.Element {
     return (
       <section id="worker-vitals" class={`vitals vitals-compare${stale ? " is-stale" : ""}`} aria-label="Host and every GPU, side by side">
         {note}
-        <div class="overflow-auto">
+        <div class="overflow-auto" tabindex="0" role="region" aria-label="Comparison table">
           <table class="compare">
             <thead>
               <tr>
