@@ -9,14 +9,16 @@ export function encodeFrame(text: string): Uint8Array {
 }
 
 /**
- * The SSE message that swaps the given regions: one `<hx-partial>` block each, replacing the element with that id.
+ * The SSE message that swaps the given regions: one `<hx-partial>` block each, morphing the element with that id into
+ * the new HTML (htmx's outerMorph) rather than replacing it, so keyboard focus, a half-typed form field and an open
+ * <details> survive a live update; a replaced card lost the focus of a keyboard user within a second.
  * `id` is the tick that sent it (the same for every subscriber, which lets a client tell broadcasts apart).
  */
 export function partialsMessage(
   regions: readonly { id: string; html: string }[],
   opts: { retryMs?: number; id?: string } = {},
 ): Uint8Array {
-  const data = regions.map((r) => `<hx-partial hx-target="#${r.id}" hx-swap="outerHTML">\n${r.html}\n</hx-partial>`).join("\n");
+  const data = regions.map((r) => `<hx-partial hx-target="#${r.id}" hx-swap="outerMorph">\n${r.html}\n</hx-partial>`).join("\n");
   return encodeFrame(formatSse({ id: opts.id, retry: opts.retryMs, data }));
 }
 

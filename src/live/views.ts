@@ -36,7 +36,7 @@ export class RenderContext {
 export type Trigger = Topic | "clock";
 
 export interface Region {
-  /** DOM id of the region's outermost element; the stream replaces that element (outerHTML), so the render must keep the id. */
+  /** DOM id of the region's outermost element; the stream morphs that element into the new render, so the render must keep the id. */
   id: string;
   on: readonly Trigger[];
   /** Only events about this worker make it stale (worker pages); absent: events about any worker. */

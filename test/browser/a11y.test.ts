@@ -638,3 +638,34 @@ describe("accessibility in a browser", () => {
           }
         }, 60_000);
 });
+
+describe("keyboard focus and live updates", () => {
+  test("a keyboard user's focus on a worker card survives the card's live updates", async () => {
+    const page = await fleet.newPage();
+    try {
+      const stream = page.waitForResponse((r) => r.url().includes("/events?view="), { timeout: 10_000 });
+      await page.goto("/");
+      await stream;
+      await page.bringToFront();
+      // Tab until a link inside the cards region has the focus.
+      let inCards = false;
+      for (let i = 0; i < 80 && !inCards; i++) {
+        await page.keyboard.press("Tab");
+        inCards = await page.evaluate(() => !!document.activeElement?.closest("#fleet") && document.activeElement?.tagName === "A");
+      }
+      if (!inCards) throw new Error("no link in the worker cards was reached with Tab");
+      const focused = await page.evaluate(() => (document.activeElement as HTMLAnchorElement).getAttribute("href"));
+      const before = await page.locator("#fleet").innerHTML();
+      // The simulator sends a sample a second: the cards region changes within a few seconds.
+      await waitUntil("a live update of the cards", 15_000, async () => (await page.locator("#fleet").innerHTML()) !== before);
+      await Bun.sleep(1_500);
+      const after = await page.evaluate(() => ({
+        href: document.activeElement?.getAttribute("href") ?? null,
+        tag: document.activeElement?.tagName ?? null,
+      }));
+      if (after.href !== focused) throw new Error(`focus moved from the link to ${focused} to ${after.tag} ${after.href ?? ""}`);
+    } finally {
+      await page.context().close();
+    }
+  }, 60_000);
+});

@@ -73,7 +73,7 @@ export class SseReader {
 /** The regions a message swaps: DOM id -> the HTML between its <hx-partial> tags. */
 export function partialsOf(data: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const m of data.matchAll(/<hx-partial hx-target="#([\w-]+)" hx-swap="outerHTML">\n([\s\S]*?)\n<\/hx-partial>/g))
+  for (const m of data.matchAll(/<hx-partial hx-target="#([\w-]+)" hx-swap="outerMorph">\n([\s\S]*?)\n<\/hx-partial>/g))
     out.set(m[1]!, m[2]!);
   return out;
 }

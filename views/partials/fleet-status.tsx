@@ -28,7 +28,7 @@ export function fleetStatusOf(workers: WorkerSummary[], latest: (workerId: numbe
   return { workers: workers.length, online, unreachable, gpusBusy: gpusTotal - freeGpus(workers, latest).length, gpusTotal };
 }
 
-/** The DOM id the SSE region swaps; the element must keep it (outerHTML swap). */
+/** The DOM id the SSE region swaps; the element must keep it (the stream morphs it). */
 export const FLEET_STATUS_ID = "fleet-status";
 
 export function FleetStatus(props: { status: FleetStatusSummary }): JSX.Element {
