@@ -1,6 +1,8 @@
 // The head's in-process agent: samples the head's own machine every interval into the same ingest path remote agents use.
 import type { IngestWorker, Ingestor } from "../src/ingest/ingest.ts";
 import type { Logger } from "../src/log.ts";
+import type { ProbeAnswer, WorkerProbeSpec } from "../src/protocol/messages.ts";
+import { createProbeRunner, probeSettingsFromEnv, type ProbeSettings } from "./probe/index.ts";
 import type { Sampler } from "./sampler.ts";
 
 export interface LocalAgentOptions {
@@ -8,10 +10,17 @@ export interface LocalAgentOptions {
   ingestor: Ingestor;
   sampler: Sampler;
   intervalSeconds: number;
+  /** What probes may read on the head's machine; default: no unit logs, files under VIGIL_PROBE_PATHS. */
+  probes?: ProbeSettings;
   log: Logger;
 }
 
 export interface LocalAgent {
+  /**
+   * Runs a probe on the head's own machine, as a remote agent would on its worker; there is no socket,
+   * so the head's probe router calls this directly (ProbeRouter.setLocal).
+   */
+  probe(probe: WorkerProbeSpec, timeoutMs: number): Promise<ProbeAnswer>;
   stop(): Promise<void>;
 }
 
@@ -23,6 +32,7 @@ export async function startLocalAgent(opts: LocalAgentOptions): Promise<LocalAge
   const pending = new Set<Promise<void>>();
 
   await opts.sampler.prime();
+  const probe = createProbeRunner(opts.probes ?? probeSettingsFromEnv([]));
 
   const tick = async () => {
     const started = performance.now();
@@ -53,6 +63,7 @@ export async function startLocalAgent(opts: LocalAgentOptions): Promise<LocalAge
   opts.log.info("local agent started", { worker: opts.worker.name, intervalSeconds: opts.intervalSeconds });
 
   return {
+    probe,
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

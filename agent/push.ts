@@ -7,12 +7,15 @@ import type { Logger } from "../src/log.ts";
 import {
   MAX_BATCH_SAMPLES,
   parseHeadMessage,
+  probeProblem,
   type AgentMessage,
   type HeadMessage,
+  type ProbeCommand,
   type RestartCommand,
   type UpdateNotice,
 } from "../src/protocol/messages.ts";
 import type { Sample } from "../src/protocol/sample.ts";
+import { createProbeRunner, probeSettingsFromEnv, type ProbeRunner } from "./probe/index.ts";
 import { Spool } from "./spool.ts";
 
 export interface Credential {
@@ -40,6 +43,11 @@ export interface PushOptions {
   spoolMaxAgeMs?: number;
   onRestart?: (cmd: RestartCommand, report: (m: AgentMessage) => void) => void;
   onUpdate?: (notice: UpdateNotice) => void;
+  /**
+   * Runs the head's probes (unit state, HTTP/TCP from this side, disks, files, logs). Without it, the
+   * logs of the units on restartAllow and the files under VIGIL_PROBE_PATHS may be read.
+   */
+  probe?: ProbeRunner;
   log: Logger;
 }
 
@@ -157,6 +165,7 @@ export async function startPushAgent(opts: PushOptions): Promise<RunningAgent> {
   let credentialRefusedLogged = false;
 
   const wsUrl = `${opts.head.replace(/^http/, "ws")}/api/v1/agent/ws`;
+  const runProbe = opts.probe ?? createProbeRunner(probeSettingsFromEnv(opts.restartAllow ?? []));
 
   const send = (m: AgentMessage) => {
     if (ws && open) ws.send(JSON.stringify(m));
@@ -238,8 +247,36 @@ export async function startPushAgent(opts: PushOptions): Promise<RunningAgent> {
       case "update":
         opts.onUpdate?.(m);
         break;
+      case "probe":
+        void answerProbe(m);
+        break;
     }
     void flush();
+  };
+
+  const answerProbe = async (m: ProbeCommand) => {
+    const answer = await runProbe(m.probe, m.timeoutMs);
+    if (!answer.ok) opts.log.info("probe failed", { kind: m.probe.kind, error: answer.error });
+    // Sent on whatever connection is open by then: the head matches the answer by id.
+    send({ type: "probe-result", id: m.id, ...answer });
+  };
+
+  /**
+   * A probe this agent's protocol does not accept (a kind added after it was built, a field past a
+   * bound) is answered with the reason, so the head says why at once instead of timing out.
+   */
+  const refuseProbe = (value: unknown, error: string) => {
+    const m = value as { type?: unknown; id?: unknown; probe?: unknown };
+    if (m?.type !== "probe" || typeof m.id !== "string" || m.id.length === 0 || m.id.length > 64) return false;
+    const why = probeProblem(m.probe) ?? error;
+    send({
+      type: "probe-result",
+      id: m.id,
+      ok: false,
+      result: {},
+      error: `this agent (version ${opts.version}) cannot run the probe: ${why}`.slice(0, 2000),
+    });
+    return true;
   };
 
   /** After a failed connection: is it the head being away, or our credential being refused? */
@@ -299,7 +336,7 @@ export async function startPushAgent(opts: PushOptions): Promise<RunningAgent> {
       }
       const parsed = parseHeadMessage(value);
       if (parsed.ok) void onHeadMessage(parsed.message);
-      else opts.log.warn("unexpected message from the head", { error: parsed.error });
+      else if (!refuseProbe(value, parsed.error)) opts.log.warn("unexpected message from the head", { error: parsed.error });
     };
     socket.onclose = (e) => {
       const wasOpen = open;

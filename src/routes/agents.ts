@@ -5,6 +5,7 @@ import { workers } from "../db/schema/index.ts";
 import { agentStillValid, enroll, EnrollmentRefused } from "../fleet/enrollment.ts";
 import { recordRestartStatus } from "../fleet/restarts.ts";
 import type { HeadContext } from "../head/context.ts";
+import { probeRouterOf } from "../health/probes.ts";
 import { ingestBatch, type BatchOutcome } from "../ingest/batch.ts";
 import type { AgentConnection } from "../ingest/sessions.ts";
 import { log } from "../log.ts";
@@ -165,9 +166,9 @@ export function agentRoutes(ctx: HeadContext) {
         summary: "The agent's WebSocket: samples up, acks and commands down",
         description:
           "`vigil agent` opens it with its secret and the headers X-Vigil-Version and X-Vigil-Interval (seconds between samples). " +
-          'It sends `{"type":"batch","samples":[…]}` and `{"type":"restart-status",…}`; the head answers each batch with ' +
-          "`ack`, `reject` or `busy` messages (by sequence number, after the samples are committed) and sends `restart` commands " +
-          "and `update` notices. A revoked or rotated secret closes the socket with code 4001.",
+          'It sends `{"type":"batch","samples":[…]}`, `{"type":"restart-status",…}` and `{"type":"probe-result",…}`; the head answers each batch with ' +
+          "`ack`, `reject` or `busy` messages (by sequence number, after the samples are committed) and sends `restart` commands, " +
+          "`probe` requests (checks run on the worker's side) and `update` notices. A revoked or rotated secret closes the socket with code 4001.",
         response: {
           status: 101,
           description: "Switching Protocols: the WebSocket is open; the example is a message from the head",
@@ -225,6 +226,15 @@ export function agentRoutes(ctx: HeadContext) {
         const value = typeof raw === "string" ? safeJson(raw) : raw;
         const parsed = parseAgentMessage(value);
         if (!parsed.ok) {
+          // A probe answer the head cannot read still settles its probe, with the reason, rather than letting it time out.
+          const v = value as { type?: unknown; id?: unknown } | null;
+          if (v?.type === "probe-result" && typeof v.id === "string")
+            probeRouterOf(ctx.sessions)?.resolve(conn.workerId, {
+              id: v.id,
+              ok: false,
+              result: {},
+              error: `the agent's answer is malformed: ${parsed.error}`,
+            });
           conn.send({ type: "reject", seqs: [], error: `malformed message: ${parsed.error}` });
           agentLog.warn("malformed agent message", { worker: conn.name, error: parsed.error });
           return;
@@ -238,6 +248,9 @@ export function agentRoutes(ctx: HeadContext) {
               worker: conn.name,
               rejected: outcome.rejected.map((r) => ({ n: r.seqs.length, error: r.error })),
             });
+        } else if (m.type === "probe-result") {
+          if (!probeRouterOf(ctx.sessions)?.resolve(conn.workerId, m))
+            agentLog.warn("probe result for no probe in flight (late, or not this worker's)", { worker: conn.name, id: m.id });
         } else if (!(await recordRestartStatus(db, conn.workerId, m))) {
           agentLog.warn("restart status for an unknown restart", { worker: conn.name, id: m.id });
         }
