@@ -16,9 +16,9 @@ describe("bus check: publish, then hear it back", () => {
     const o = await bus.run({}, checkContext({ head: headWith(local), degradedLatencyMs: 100 }));
     expect(o.status).toBe("healthy");
     expect(o.message).toMatch(/^event came back in [\d.]+ ms$/);
-    expect(o.details).toMatchObject({ topic: "workers", bus: { published: 1, listenerErrors: 0 } });
+    expect(o.details).toMatchObject({ topic: "ping", bus: { published: 1, listenerErrors: 0 } });
     // Other listeners got a harmless "no worker changed".
-    expect(seen).toEqual([{ topic: "workers", workerIds: [] }]);
+    expect(seen).toEqual([{ topic: "ping", id: expect.any(String) }]);
     const again = await bus.run({}, checkContext({ head: headWith(local) }));
     expect(again.status).toBe("healthy");
   });
@@ -41,7 +41,7 @@ describe("bus check: publish, then hear it back", () => {
       status: "down",
       latencyMs: null,
       message: "live bus round trip: no answer within 100 ms",
-      details: { topic: "workers", error: "no answer within 100 ms" },
+      details: { topic: "ping", error: "no answer within 100 ms" },
     });
   });
 

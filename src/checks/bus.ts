@@ -7,18 +7,14 @@ import { answered, failure, neverThrows, withDeadline } from "./outcome.ts";
 export const busSchema = Type.Object({}, { additionalProperties: false });
 export type BusConfig = Static<typeof busSchema>;
 
-/**
- * "Workers changed: none of them". The bus has no topic meant for probes: this one changes no
- * per-worker region, and fleet-wide "workers" regions re-render once at the next tick only when a
- * page shows them, sending nothing when the HTML comes out the same.
- */
+/** A ping with its own id: no live region listens to the topic, so the check costs the pages nothing. */
 export function probeEvent(): LiveEvent {
-  return { topic: "workers", workerIds: [] };
+  return { topic: "ping", id: crypto.randomUUID() };
 }
 
 /** The probe coming back: the same object on the in-process bus, an equal copy on a bus that serialises (LISTEN/NOTIFY). */
 function isProbe(event: LiveEvent, sent: LiveEvent): boolean {
-  return event === sent || (event.topic === "workers" && event.workerIds.length === 0);
+  return event === sent || (event.topic === "ping" && sent.topic === "ping" && event.id === sent.id);
 }
 
 async function runBus(ctx: CheckContext): Promise<CheckOutcome> {

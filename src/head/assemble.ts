@@ -12,6 +12,7 @@ import { retentionOf, startRetentionLoop } from "../retention/loop.ts";
 import { AlertEngine } from "../alerts/engine.ts";
 import { DeliveryQueue } from "../alerts/delivery.ts";
 import { outboundPolicy } from "../net/outbound.ts";
+import { ProbeRouter } from "../health/probes.ts";
 import type { HeadConfig, HeadContext } from "./context.ts";
 
 export interface AssembleOptions {
@@ -53,6 +54,7 @@ export async function assembleHead(o: AssembleOptions): Promise<HeadContext & { 
     firstPruneAfterMs: o.firstPruneAfterMs,
   });
   const live = new LiveHub(o.live);
+  const sessions = new AgentSessions();
   const deliveries = new DeliveryQueue({
     db: database.db,
     log: log.child({ component: "deliveries" }),
@@ -84,7 +86,8 @@ export async function assembleHead(o: AssembleOptions): Promise<HeadContext & { 
     latest,
     ingestor,
     security: securityFrom(config, o.limits),
-    sessions: new AgentSessions(),
+    sessions,
+    probes: new ProbeRouter(sessions),
     retention,
     live,
     alerts,

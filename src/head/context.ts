@@ -10,6 +10,7 @@ import type { RetentionLoop } from "../retention/loop.ts";
 import type { LiveHub } from "../live/hub.ts";
 import type { AlertEngine } from "../alerts/engine.ts";
 import type { DeliveryQueue } from "../alerts/delivery.ts";
+import type { ProbeRouter } from "../health/probes.ts";
 
 /** The settings `vigil serve` reads (flags and environment), and so all the head may use. */
 export const HEAD_SETTINGS = [
@@ -54,6 +55,8 @@ export interface HeadContext {
   security: Security;
   /** Agents connected to this head, for commands down their sockets. */
   sessions: AgentSessions;
+  /** Probes run on workers by their agents (unit state, worker-side HTTP/TCP, disks, files, logs). */
+  probes: ProbeRouter;
   /** Rollups and pruning; routes read the tiers it keeps. */
   retention: RetentionLoop;
   /** Live views: the bus of changes and the SSE streams of open pages. */

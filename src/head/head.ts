@@ -93,6 +93,7 @@ export async function startHead(config: HeadConfig): Promise<RunningHead> {
         intervalSeconds: config.interval,
         log: log.child({ component: "local-agent" }),
       });
+      ctx.probes.setLocal(id, (probe, timeoutMs) => agent!.probe(probe, timeoutMs));
       // Stop sampling before the writer's final flush, so the last samples are committed.
       cleanups.push(() => agent!.stop());
     }

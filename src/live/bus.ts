@@ -13,10 +13,14 @@ export type LiveEvent =
   /** A restart was requested, or its agent reported progress. */
   | { topic: "restart"; workerId: number; restartId: number; state: string }
   /** Alerts of these workers changed state, were acknowledged or silenced, or a delivery settled (empty: rules or channels). */
-  | { topic: "alerts"; workerIds: number[] };
+  | { topic: "alerts"; workerIds: number[] }
+  /** Services were checked (their status or latest result changed), added, changed or removed (empty: the list). */
+  | { topic: "health"; serviceIds: number[] }
+  /** The bus check's round trip: no region listens to it. */
+  | { topic: "ping"; id: string };
 
 export type Topic = LiveEvent["topic"];
-export const TOPICS: readonly Topic[] = ["sample", "workers", "restart", "alerts"];
+export const TOPICS: readonly Topic[] = ["sample", "workers", "restart", "alerts", "health", "ping"];
 
 /**
  * The seam for several heads: DESIGN.md has them share PostgreSQL and cross live updates over
