@@ -18,6 +18,7 @@ export async function benchHead(database: Database, _engine: Engine) {
   return {
     get: (path: string) => app.handle(new Request(`http://vigil.test${path}`, { headers: { authorization: `Bearer ${token}` } })),
     async close() {
+      await ctx.health.stop();
       await ctx.alerts.stop();
       await ctx.deliveries.stop();
       await retention.stop();

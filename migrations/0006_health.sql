@@ -30,6 +30,7 @@ CREATE TABLE "services" (
 	"critical" boolean DEFAULT false NOT NULL,
 	"escalation_seconds" integer DEFAULT 300 NOT NULL,
 	"required_files" jsonb DEFAULT '[]'::jsonb NOT NULL,
+	"log_source" text,
 	"enabled" boolean DEFAULT true NOT NULL,
 	"source" text DEFAULT 'ui' NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,

@@ -71,6 +71,8 @@ export interface Config {
   metricsPublic: boolean;
   outboundAllow: readonly string[];
   outboundAllowPrivate: boolean;
+  uptimeDegradedWeight: number;
+  statusPublic: boolean;
 }
 
 type Key = keyof Config;
@@ -518,6 +520,24 @@ export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
     env: "VIGIL_OUTBOUND_ALLOW_PRIVATE",
     default: "false",
     help: "let webhooks and HTTP checks reach any private address (10/8, 192.168/16, 127/8, ...)",
+    parse: parseBool,
+  },
+  uptimeDegradedWeight: {
+    key: "uptimeDegradedWeight",
+    env: "VIGIL_UPTIME_DEGRADED_WEIGHT",
+    default: "0.5",
+    help: "how much degraded time counts as up in uptime percentages, from 0 (down) to 1 (up)",
+    parse: (raw, label) => {
+      const n = Number(raw.trim());
+      if (raw.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(`${label}="${raw}": expected a number from 0 to 1, e.g. 0.5`);
+      return n;
+    },
+  },
+  statusPublic: {
+    key: "statusPublic",
+    env: "VIGIL_STATUS_PUBLIC",
+    default: "false",
+    help: "serve a public status page at /status (no login; service names and states only)",
     parse: parseBool,
   },
   metricsPublic: {

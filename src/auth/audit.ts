@@ -41,7 +41,15 @@ export type AuditAction =
   | "channel.save"
   | "channel.delete"
   | "channel.test"
-  | "alert.ack";
+  | "alert.ack"
+  | "preflight.override"
+  | "preflight.override.cancel"
+  | "service.save"
+  | "service.delete"
+  | "service.check"
+  | "service.diagnose"
+  | "service.log"
+  | "service.restart";
 
 export interface AuditEntry {
   action: AuditAction;

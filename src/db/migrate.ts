@@ -28,7 +28,8 @@ export interface MigrationResult {
   total: number;
 }
 
-async function appliedCount(db: Db): Promise<number> {
+/** Migrations recorded as applied in this database (0 before the first). */
+export async function appliedCount(db: Db): Promise<number> {
   // Both drivers answer execute() with a result carrying `rows`.
   const count = async (q: ReturnType<typeof sql>) =>
     Number(((await db.execute(q)) as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0);

@@ -13,6 +13,7 @@ import { AlertEngine } from "../alerts/engine.ts";
 import { DeliveryQueue } from "../alerts/delivery.ts";
 import { outboundPolicy } from "../net/outbound.ts";
 import { ProbeRouter } from "../health/probes.ts";
+import { HealthLoop } from "../health/loop.ts";
 import type { HeadConfig, HeadContext } from "./context.ts";
 
 export interface AssembleOptions {
@@ -33,6 +34,8 @@ export interface AssembleOptions {
   deliveryPollMs?: number;
   /** The alert engine's and delivery queue's clock (timeline tests script it). */
   clock?: () => number;
+  /** Check services on their timers (tests leave it off and call ctx.health.checkNow). */
+  scheduleHealth?: boolean;
 }
 
 /**
@@ -55,10 +58,11 @@ export async function assembleHead(o: AssembleOptions): Promise<HeadContext & { 
   });
   const live = new LiveHub(o.live);
   const sessions = new AgentSessions();
+  const policy = outboundPolicy(config.outboundAllowPrivate, config.outboundAllow);
   const deliveries = new DeliveryQueue({
     db: database.db,
     log: log.child({ component: "deliveries" }),
-    policy: outboundPolicy(config.outboundAllowPrivate, config.outboundAllow),
+    policy,
     now: o.clock,
     onChange: () => live.bus.publish({ topic: "alerts", workerIds: [] }),
   });
@@ -92,9 +96,13 @@ export async function assembleHead(o: AssembleOptions): Promise<HeadContext & { 
     live,
     alerts,
     deliveries,
+    health: undefined as unknown as HealthLoop,
     startedAt: new Date(),
     restored,
   };
+  // The loop reads the context (probes, alerts, live bus), so it is made once the context is.
+  ctx.health = new HealthLoop({ head: ctx, log: log.child({ component: "health" }), policy, now: o.clock });
+  await ctx.health.start({ schedule: o.scheduleHealth ?? false });
   if (o.startLive !== false) ctx.live.start(ctx);
   return ctx;
 }

@@ -11,6 +11,7 @@ import type { LiveHub } from "../live/hub.ts";
 import type { AlertEngine } from "../alerts/engine.ts";
 import type { DeliveryQueue } from "../alerts/delivery.ts";
 import type { ProbeRouter } from "../health/probes.ts";
+import type { HealthLoop } from "../health/loop.ts";
 
 /** The settings `vigil serve` reads (flags and environment), and so all the head may use. */
 export const HEAD_SETTINGS = [
@@ -42,6 +43,8 @@ export const HEAD_SETTINGS = [
   "metricsPublic",
   "outboundAllow",
   "outboundAllowPrivate",
+  "uptimeDegradedWeight",
+  "statusPublic",
 ] as const;
 
 export type HeadConfig = Readonly<Pick<Config, (typeof HEAD_SETTINGS)[number]>>;
@@ -64,5 +67,7 @@ export interface HeadContext {
   /** Alert states and transitions; the delivery queue sends what they tell channels. */
   alerts: AlertEngine;
   deliveries: DeliveryQueue;
+  /** Service checks, their latest results and status windows. */
+  health: HealthLoop;
   startedAt: Date;
 }

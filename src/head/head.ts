@@ -52,12 +52,13 @@ export async function startHead(config: HeadConfig): Promise<RunningHead> {
       migrations: migration.total,
     });
 
-    const ctx = await assembleHead({ config, database, log });
+    const ctx = await assembleHead({ config, database, log, scheduleHealth: true });
     const { security, restored } = ctx;
     // Stopped in reverse: the retention loop's job in progress first, then the writer's last flush.
     cleanups.push(() => ctx.writer.close());
     cleanups.push(() => ctx.retention.stop());
     cleanups.push(async () => {
+      await ctx.health.stop();
       await ctx.alerts.stop();
       await ctx.deliveries.stop();
     });

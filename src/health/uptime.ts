@@ -61,7 +61,12 @@ export function uptime(windows: readonly StatusWindow[], from: number, to: numbe
 }
 
 /** Every window that was not healthy, overlapping the range, newest first, with its whole duration (not clipped). */
-export function incidents(windows: readonly StatusWindow[], from: number, to: number, now: number): (StatusWindow & { durationMs: number })[] {
+export function incidents(
+  windows: readonly StatusWindow[],
+  from: number,
+  to: number,
+  now: number,
+): (StatusWindow & { durationMs: number })[] {
   return windows
     .filter((w) => w.status !== "healthy" && w.startedAt < to && (w.endedAt ?? now) > from)
     .map((w) => ({ ...w, durationMs: (w.endedAt ?? now) - w.startedAt }))

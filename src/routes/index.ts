@@ -20,6 +20,7 @@ import { workerPageRoutes } from "./worker-pages.tsx";
 import { alertApiRoutes } from "./api-alerts.ts";
 import { alertPageRoutes } from "./alert-pages.tsx";
 import { alertConfigPageRoutes } from "./alert-config-pages.tsx";
+import { healthApiRoutes } from "./api-health.ts";
 
 export const ROUTE_GROUPS = [
   healthRoutes,
@@ -42,4 +43,5 @@ export const ROUTE_GROUPS = [
   alertApiRoutes,
   alertPageRoutes,
   alertConfigPageRoutes,
+  healthApiRoutes,
 ] as const satisfies readonly ((ctx: HeadContext) => unknown)[];

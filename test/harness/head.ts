@@ -116,6 +116,7 @@ export async function startTestHead(
     },
     async close() {
       ctx.live.stop();
+      await ctx.health.stop();
       await ctx.alerts.stop();
       await ctx.deliveries.stop();
       await retention.stop();

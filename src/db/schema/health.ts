@@ -15,7 +15,7 @@ export const services = pgTable(
   {
     id: serial("id").primaryKey(),
     name: text("name").notNull(),
-    /** A checker kind from src/checks/registry.ts: vigil, database, http, tcp, agent, unit, filesystem, channels, bus. */
+    /** A checker kind from src/checks/registry.ts (CHECK_KINDS). */
     kind: text("kind").notNull(),
     config: jsonb("config").$type<Record<string, unknown>>().notNull().default({}),
     /** The worker it runs on or is checked from (agent, unit and worker-side probes); null for head-side checks. */
@@ -30,6 +30,8 @@ export const services = pgTable(
     escalationSeconds: integer("escalation_seconds").notNull().default(300),
     /** Files that must exist for pre-flight, on the head or (with a worker) on that worker. */
     requiredFiles: jsonb("required_files").$type<string[]>().notNull().default([]),
+    /** Where the "view log" action reads: `unit:NAME` (journald on the service's worker) or an absolute file path; null: the unit of a unit check. */
+    logSource: text("log_source"),
     enabled: boolean("enabled").notNull().default(true),
     /** ui (the page or the API) or file (VIGIL_SERVICES_FILE, re-read at start). */
     source: text("source").notNull().default("ui"),
