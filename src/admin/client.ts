@@ -21,7 +21,13 @@ function cliActor(): string {
  * PGlite belongs to one process: while a head holds the data directory the operation goes
  * through its admin socket; otherwise (or with an external PostgreSQL) it runs here.
  */
-export async function runOperation(config: DatabaseSettings, op: OperationName, args: Record<string, unknown>): Promise<unknown> {
+export async function runOperation(
+  config: DatabaseSettings,
+  op: OperationName,
+  args: Record<string, unknown>,
+  /** Bring the schema up to date first (a report of the database as it is says no). */
+  opts: { migrate?: boolean } = {},
+): Promise<unknown> {
   const actor = { label: cliActor(), ip: "cli" };
   if (!config.databaseUrl) {
     checkDataDir(config.dataDir);
@@ -29,7 +35,7 @@ export async function runOperation(config: DatabaseSettings, op: OperationName, 
     if (holder) return viaSocket(config.dataDir, holder.pid, op, args, actor.label);
   }
   return withDatabase(config, op, async (database) => {
-    await migrate(database);
+    if (opts.migrate !== false) await migrate(database);
     return OPERATIONS[op](database.db, actor, args);
   });
 }

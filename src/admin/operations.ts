@@ -7,6 +7,7 @@ import { createToken, listTokens, revokeToken } from "../auth/tokens.ts";
 import { addUser, listUsers, removeUser, setPassword, setRole } from "../auth/users.ts";
 import { addWorker, removeWorker, revokeWorker, rotateWorker } from "../fleet/enrollment.ts";
 import { listWorkers } from "../fleet/workers.ts";
+import { preflightFromDatabase } from "../health/preflight.ts";
 
 type Args = Record<string, unknown>;
 type Operation = (db: Db, actor: Actor, args: Args) => Promise<unknown>;
@@ -46,6 +47,7 @@ export const OPERATIONS = {
     if (!Number.isInteger(id) || id < 1) throw new InputError("token id must be a positive number (see vigil token list)");
     return { token: await revokeToken(db, actor, id) };
   },
+  "preflight.report": async (db) => preflightFromDatabase(db),
   "worker.add": async (db, actor, args) => addWorker(db, actor, args.name),
   "worker.rotate": async (db, actor, args) => rotateWorker(db, actor, args.name),
   "worker.revoke": async (db, actor, args) => {

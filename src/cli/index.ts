@@ -8,6 +8,7 @@ import { userCommand } from "./user.ts";
 import { tokenCommand } from "./token.ts";
 import { workerCommand } from "./worker.ts";
 import { simulateCommand } from "./simulate.ts";
+import { doctorCommand } from "./doctor.ts";
 
 export const COMMANDS: readonly Command[] = [
   serveCommand,
@@ -17,5 +18,6 @@ export const COMMANDS: readonly Command[] = [
   tokenCommand,
   simulateCommand,
   migrateCommand,
+  doctorCommand,
   versionCommand,
 ];

@@ -4,7 +4,8 @@ import { JOURNAL } from "../../migrations/index.ts";
 import { audit, type Actor } from "../auth/audit.ts";
 import { InputError } from "../auth/text.ts";
 import type { Db } from "../db/client.ts";
-import { channels, preflightOverrides } from "../db/schema/index.ts";
+import { channels, preflightOverrides, services } from "../db/schema/index.ts";
+import type { HealthStatus } from "../checks/checker.ts";
 import type { WorkerSummary } from "../fleet/workers.ts";
 import { appliedCount } from "../db/migrate.ts";
 import { listWorkers } from "../fleet/workers.ts";
@@ -171,4 +172,39 @@ export async function currentPreflight(ctx: HeadContext): Promise<Preflight> {
     overrides,
     now,
   });
+}
+
+/**
+ * The checklist from the database alone, as the head last recorded it: what `vigil doctor` shows,
+ * on the database directly or through a running head's admin socket.
+ */
+export async function preflightFromDatabase(db: Db, now = Date.now()): Promise<Preflight> {
+  const migrationsApplied = await appliedCount(db);
+  // A database behind its migrations may lack the tables the rest reads: report that alone.
+  if (migrationsApplied < JOURNAL.entries.length)
+    return preflight({ migrationsApplied, workers: [], services: [], latest: () => undefined, enabledChannels: 0, overrides: [], now });
+  const [workers, enabledChannels, overrides, rows, newest] = await Promise.all([
+    listWorkers(db, undefined, now),
+    enabledChannelCount(db),
+    activeOverrides(db, now),
+    db.select().from(services),
+    db.execute(
+      sql`select distinct on (service_id) service_id, at, status, latency_ms, message, details from check_results order by service_id, at desc`,
+    ),
+  ]);
+  const latest = new Map<number, LatestCheck>();
+  for (const r of (newest as unknown as { rows: Record<string, unknown>[] }).rows) {
+    const details = (r.details ?? {}) as Record<string, unknown>;
+    const at = new Date(r.at as string).getTime();
+    latest.set(Number(r.service_id), {
+      status: r.status as HealthStatus,
+      at,
+      since: at,
+      latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),
+      message: String(r.message ?? ""),
+      details,
+      files: details.requiredFiles as LatestCheck["files"],
+    });
+  }
+  return preflight({ migrationsApplied, workers, services: rows, latest: (id) => latest.get(id), enabledChannels, overrides, now });
 }
