@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { accessSync, constants, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { isIP } from "node:net";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import { WORKER_NAME, WORKER_NAME_RULE } from "./fleet/names.ts";
 import { parseHeat, type HeatSpec } from "./sim/heat.ts";
@@ -73,6 +73,8 @@ export interface Config {
   outboundAllowPrivate: boolean;
   uptimeDegradedWeight: number;
   statusPublic: boolean;
+  probePaths: readonly string[];
+  servicesFile: string | undefined;
 }
 
 type Key = keyof Config;
@@ -529,9 +531,31 @@ export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
     help: "how much degraded time counts as up in uptime percentages, from 0 (down) to 1 (up)",
     parse: (raw, label) => {
       const n = Number(raw.trim());
-      if (raw.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(`${label}="${raw}": expected a number from 0 to 1, e.g. 0.5`);
+      if (raw.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1)
+        throw new ConfigError(`${label}="${raw}": expected a number from 0 to 1, e.g. 0.5`);
       return n;
     },
+  },
+  probePaths: {
+    key: "probePaths",
+    flag: "probe-paths",
+    env: "VIGIL_PROBE_PATHS",
+    default: "",
+    help: "directories (absolute, comma-separated) under which the head's health checks may read files and logs on this machine",
+    parse: (raw, label) => {
+      const dirs = raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const d of dirs) if (!isAbsolute(d)) throw new ConfigError(`${label}: "${d}" is not an absolute directory`);
+      return Object.freeze([...new Set(dirs)]);
+    },
+  },
+  servicesFile: {
+    key: "servicesFile",
+    env: "VIGIL_SERVICES_FILE",
+    help: 'a JSON file of services to check ({"services": [...]}, the fields of POST /api/v1/services), applied at every start',
+    parse: (raw) => (raw === "" ? undefined : resolve(raw)),
   },
   statusPublic: {
     key: "statusPublic",

@@ -1,4 +1,5 @@
 // `vigil agent`: the worker mode. `--once --json` prints one sample; `--json` streams one per interval on stdout.
+import { createProbeRunner } from "../../agent/probe/index.ts";
 import { ConfigError, parseCommandConfig, type Config } from "../config.ts";
 import { VERSION } from "../version.ts";
 import { createSampler } from "../../agent/sampler.ts";
@@ -26,6 +27,7 @@ const settings = [
   "restartVia",
   "spoolMax",
   "spoolMaxAge",
+  "probePaths",
 ] as const;
 
 export const agentCommand: Command = {
@@ -100,6 +102,8 @@ async function pushToHead(config: Readonly<Pick<Config, (typeof settings)[number
       version: VERSION,
       intervalSeconds: config.interval,
       restartAllow: allow,
+      // Logs only of units it may restart, files only under the directories named.
+      probe: createProbeRunner({ logUnits: allow, paths: [...config.probePaths] }),
       spoolMaxBytes: config.spoolMax,
       spoolMaxAgeMs: config.spoolMaxAge * 1000,
       sample: () => sampler.next(),

@@ -45,6 +45,8 @@ export const HEAD_SETTINGS = [
   "outboundAllowPrivate",
   "uptimeDegradedWeight",
   "statusPublic",
+  "probePaths",
+  "servicesFile",
 ] as const;
 
 export type HeadConfig = Readonly<Pick<Config, (typeof HEAD_SETTINGS)[number]>>;

@@ -1,4 +1,6 @@
 // Starts and stops the head: database, migrations, ingest path, local agent and HTTP server, in that order.
+import { SYSTEM } from "../auth/audit.ts";
+import { applyServicesFile } from "../health/file.ts";
 import { checkDataDir } from "../config.ts";
 import { openDatabase, type Database } from "../db/client.ts";
 import { acquireDataDirLock } from "../db/lock.ts";
@@ -52,6 +54,11 @@ export async function startHead(config: HeadConfig): Promise<RunningHead> {
       migrations: migration.total,
     });
 
+    if (config.servicesFile) {
+      // Before the health loop starts, so it checks what the file says from the first round.
+      const r = await applyServicesFile(database.db, SYSTEM, config.servicesFile);
+      log.info("services file applied", { file: config.servicesFile, ...r });
+    }
     const ctx = await assembleHead({ config, database, log, scheduleHealth: true });
     const { security, restored } = ctx;
     // Stopped in reverse: the retention loop's job in progress first, then the writer's last flush.
@@ -93,6 +100,7 @@ export async function startHead(config: HeadConfig): Promise<RunningHead> {
         sampler,
         intervalSeconds: config.interval,
         log: log.child({ component: "local-agent" }),
+        probes: { logUnits: [], paths: [...config.probePaths] },
       });
       ctx.probes.setLocal(id, (probe, timeoutMs) => agent!.probe(probe, timeoutMs));
       // Stop sampling before the writer's final flush, so the last samples are committed.
