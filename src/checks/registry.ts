@@ -1,5 +1,5 @@
 // Every health check, by kind: validating a service's config and running or diagnosing its check go through here.
-import { Value, type ValueError } from "@sinclair/typebox/value";
+import { settingsProblems } from "../protocol/problems.ts";
 import { agent } from "./agent.ts";
 import { bus } from "./bus.ts";
 import { channels } from "./channels.ts";
@@ -67,34 +67,12 @@ export function checkerOf(kind: string): Checker {
   return c;
 }
 
-/** "/headers/X-Token" → "headers.X-Token": the field as the form shows it. */
-function fieldOf(path: string): string {
-  const parts = path.split("/").slice(1);
-  return parts.reduce((out, p) => (/^\d+$/.test(p) ? `${out}[${p}]` : out ? `${out}.${p}` : p), "") || "config";
-}
-
-function describeError(e: ValueError): string {
-  const field = fieldOf(e.path);
-  const schema = e.schema as { anyOf?: { const?: unknown }[]; pattern?: string };
-  // TypeBox's own wording for the common cases reads like a stack trace to an operator.
-  if (e.message === "Expected required property") return `${field} is required`;
-  if (e.message === "Unexpected property") return `${field} is not a setting of this check`;
-  if (schema.anyOf?.every((s) => s.const !== undefined))
-    return `${field} must be one of ${schema.anyOf.map((s) => JSON.stringify(s.const)).join(", ")}`;
-  if (typeof schema.pattern === "string" && typeof e.value === "string") return `${field} must match ${schema.pattern}`;
-  return `${field}: ${e.message.charAt(0).toLowerCase()}${e.message.slice(1)}`;
-}
 
 /** Readable problems with a service's check config, one per field (empty when it is valid). */
 export function validateCheckConfig(kind: string, config: unknown): string[] {
   const c = BY_KIND.get(kind);
   if (!c) return [unknownKind(kind)];
-  const problems = new Map<string, string>();
-  for (const e of Value.Errors(c.schema, config)) {
-    // A missing field is also "not a string": the first complaint per field is the useful one.
-    if (!problems.has(e.path)) problems.set(e.path, describeError(e));
-  }
-  return [...problems.values()];
+  return settingsProblems(c.schema, config, "check");
 }
 
 /** Why the check cannot run as configured (unknown kind, invalid config, no worker for a worker check), or null. */

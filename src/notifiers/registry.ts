@@ -1,5 +1,5 @@
 // Every notification channel, by kind: validating, masking and sending a channel's config goes through here.
-import { Value, type ValueError } from "@sinclair/typebox/value";
+import { settingsProblems } from "../protocol/problems.ts";
 import type { AlertNotification } from "../alerts/notification.ts";
 import { dashboard } from "./dashboard.ts";
 import { discord } from "./discord.ts";
@@ -49,34 +49,12 @@ export function notifierOf(kind: string): Notifier {
   return n;
 }
 
-/** "/to/0" → "to[0]", "/headers/X-Token" → "headers.X-Token": the field as the form shows it. */
-function fieldOf(path: string): string {
-  const parts = path.split("/").slice(1);
-  return parts.reduce((out, p) => (/^\d+$/.test(p) ? `${out}[${p}]` : out ? `${out}.${p}` : p), "") || "config";
-}
-
-function describeError(e: ValueError): string {
-  const field = fieldOf(e.path);
-  const schema = e.schema as { anyOf?: { const?: unknown }[]; pattern?: string };
-  // TypeBox's own wording for the common cases reads like a stack trace to an operator.
-  if (e.message === "Expected required property") return `${field} is required`;
-  if (e.message === "Unexpected property") return `${field} is not a setting of this channel`;
-  if (schema.anyOf?.every((s) => s.const !== undefined))
-    return `${field} must be one of ${schema.anyOf.map((s) => JSON.stringify(s.const)).join(", ")}`;
-  if (typeof schema.pattern === "string" && typeof e.value === "string") return `${field} must match ${schema.pattern}`;
-  return `${field}: ${e.message.charAt(0).toLowerCase()}${e.message.slice(1)}`;
-}
 
 /** Readable problems with a channel's config, one per field (empty when it is valid). */
 export function validateConfig(kind: string, config: unknown): string[] {
   const n = BY_KIND.get(kind);
   if (!n) return [`unknown notification channel kind "${kind}" (known: ${CHANNEL_KINDS.join(", ")})`];
-  const problems = new Map<string, string>();
-  for (const e of Value.Errors(n.schema, config)) {
-    // A missing field is also "not a string": the first complaint per field is the useful one.
-    if (!problems.has(e.path)) problems.set(e.path, describeError(e));
-  }
-  return [...problems.values()];
+  return settingsProblems(n.schema, config, "channel");
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -9,6 +9,7 @@ import { InputError } from "../auth/text.ts";
 import type { HeadContext } from "../head/context.ts";
 import { testNotification } from "../notifiers/test-notification.ts";
 import { guard } from "./guard.ts";
+import { failJson } from "./respond.ts";
 import { doc, queryParams } from "./openapi.ts";
 
 const ID_PARAMS = t.Object({ id: t.String({ description: "The id, from the matching list call.", examples: ["12"] }) });
@@ -50,13 +51,7 @@ export function alertApiRoutes(ctx: HeadContext) {
     await ctx.alerts.reload();
     ctx.live.bus.publish({ topic: "alerts", workerIds: [] });
   };
-  const fail = (set: { status?: number | string }, err: unknown) => {
-    if (err instanceof InputError) {
-      set.status = err.message.startsWith("no ") ? 404 : 400;
-      return { error: err.message };
-    }
-    throw err;
-  };
+
   const json = (r: AlertRow, live?: OpenAlert) => {
     const a = r.alert;
     const { label, unit } = ruleLabel(a.rule);
@@ -107,7 +102,7 @@ export function alertApiRoutes(ctx: HeadContext) {
           const live = liveById();
           return { alerts: rows.map((r) => json(r, live.get(r.alert.id))) };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -161,7 +156,7 @@ export function alertApiRoutes(ctx: HeadContext) {
             })),
           };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -211,7 +206,7 @@ export function alertApiRoutes(ctx: HeadContext) {
           if (!(await ctx.alerts.acknowledge(id, actor.label))) throw new InputError(`no open alert with id ${id}`);
           return { acknowledged: true };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -252,7 +247,7 @@ export function alertApiRoutes(ctx: HeadContext) {
           set.status = 201;
           return { silence: silenceJson(row) };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -292,7 +287,7 @@ export function alertApiRoutes(ctx: HeadContext) {
           await changed();
           return { cancelled: true };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -350,7 +345,7 @@ export function alertApiRoutes(ctx: HeadContext) {
           await changed();
           return { threshold: thresholdJson(row) };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -390,7 +385,7 @@ export function alertApiRoutes(ctx: HeadContext) {
           await changed();
           return { deleted: true };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -413,7 +408,7 @@ export function alertApiRoutes(ctx: HeadContext) {
           await changed();
           return { builtin: (await store.listBuiltins(db)).find((b) => b.kind === params.kind) };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -460,7 +455,7 @@ export function alertApiRoutes(ctx: HeadContext) {
           await changed();
           return { settings };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -508,7 +503,7 @@ export function alertApiRoutes(ctx: HeadContext) {
           set.status = 201;
           return { channel: store.publicChannel(row) };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -547,7 +542,7 @@ export function alertApiRoutes(ctx: HeadContext) {
           await changed();
           return { channel: store.publicChannel(row) };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -571,7 +566,7 @@ export function alertApiRoutes(ctx: HeadContext) {
           await changed();
           return { deleted: true };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -594,7 +589,7 @@ export function alertApiRoutes(ctx: HeadContext) {
           if (!outcome.ok) set.status = 502;
           return outcome.ok ? { delivered: true } : { delivered: false, error: outcome.error };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -635,7 +630,7 @@ export function alertApiRoutes(ctx: HeadContext) {
             })),
           };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {

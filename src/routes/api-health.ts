@@ -4,12 +4,13 @@ import { actorOf } from "../auth/principal.ts";
 import { audit } from "../auth/audit.ts";
 import { InputError } from "../auth/text.ts";
 import { CHECKERS } from "../checks/registry.ts";
-import { requestRestart, WorkerNotConnected } from "../fleet/restarts.ts";
+import { requestRestart } from "../fleet/restarts.ts";
 import type { HeadContext } from "../head/context.ts";
 import type { LatestCheck, ServiceRow } from "../health/loop.ts";
 import { addOverride, cancelOverride, currentPreflight } from "../health/preflight.ts";
 import * as store from "../health/store.ts";
 import { guard } from "./guard.ts";
+import { failJson } from "./respond.ts";
 import { doc, queryParams } from "./openapi.ts";
 
 const ID_PARAMS = t.Object({ id: t.String({ description: "The service's id, from GET /api/v1/services.", examples: ["3"] }) });
@@ -60,17 +61,7 @@ function latestJson(l: LatestCheck | undefined) {
 export function healthApiRoutes(ctx: HeadContext) {
   const db = ctx.database.db;
   const weight = () => ctx.config.uptimeDegradedWeight;
-  const fail = (set: { status?: number | string }, err: unknown) => {
-    if (err instanceof InputError) {
-      set.status = err.message.startsWith("no ") ? 404 : 400;
-      return { error: err.message };
-    }
-    if (err instanceof WorkerNotConnected) {
-      set.status = 409;
-      return { error: err.message };
-    }
-    throw err;
-  };
+
   const serviceJson = async (s: ServiceRow) => {
     const report = await store.uptimeReport(db, s.id, ctx.health.now(), weight(), DAY);
     return {
@@ -170,7 +161,7 @@ export function healthApiRoutes(ctx: HeadContext) {
             },
           };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -217,7 +208,7 @@ export function healthApiRoutes(ctx: HeadContext) {
           ctx.live.bus.publish({ topic: "health", serviceIds: [] });
           return { cancelled: true };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -300,7 +291,7 @@ export function healthApiRoutes(ctx: HeadContext) {
             })),
           };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -360,7 +351,7 @@ export function healthApiRoutes(ctx: HeadContext) {
           set.status = 201;
           return { service: await serviceJson(ctx.health.service(row.id) ?? row) };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -417,7 +408,7 @@ export function healthApiRoutes(ctx: HeadContext) {
           await changed(row.id);
           return { service: await serviceJson(ctx.health.service(row.id) ?? row) };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -440,7 +431,7 @@ export function healthApiRoutes(ctx: HeadContext) {
           await changed();
           return { deleted: true };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -462,7 +453,7 @@ export function healthApiRoutes(ctx: HeadContext) {
           await audit(db, actorOf(principal, client.ip), { action: "service.check", target: s.name });
           return { latest: latestJson(await ctx.health.checkNow(s.id)) };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -484,7 +475,7 @@ export function healthApiRoutes(ctx: HeadContext) {
           await audit(db, actorOf(principal, client.ip), { action: "service.diagnose", target: s.name });
           return { lines: await ctx.health.diagnose(s.id) };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -524,7 +515,7 @@ export function healthApiRoutes(ctx: HeadContext) {
             set.status = 502;
             return { error: err.message };
           }
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {
@@ -565,7 +556,7 @@ export function healthApiRoutes(ctx: HeadContext) {
           set.status = 202;
           return { restart: row };
         } catch (err) {
-          return fail(set, err);
+          return failJson(set, err);
         }
       },
       {

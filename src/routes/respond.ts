@@ -1,4 +1,6 @@
-// Small response helpers shared by the HTML route groups: a page with a status, a redirect, form fields.
+// Small response helpers shared by the route groups: a page with a status, a redirect, form fields, a JSON failure.
+import { InputError } from "../auth/text.ts";
+import { WorkerNotConnected } from "../fleet/restarts.ts";
 export async function htmlPage(body: JSX.Element, status = 200): Promise<Response> {
   return new Response(await body, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
 }
@@ -30,4 +32,21 @@ export function decodeKey(raw: string): string {
   } catch {
     return raw;
   }
+}
+
+/**
+ * The JSON answer to a handler's failure: an InputError is the caller's to fix (404 when it names
+ * something that does not exist, 400 otherwise), a worker whose agent is away a 409; anything else
+ * is thrown on, to the error handler (500, logged).
+ */
+export function failJson(set: { status?: number | string }, err: unknown): { error: string } {
+  if (err instanceof InputError) {
+    set.status = err.message.startsWith("no ") ? 404 : 400;
+    return { error: err.message };
+  }
+  if (err instanceof WorkerNotConnected) {
+    set.status = 409;
+    return { error: err.message };
+  }
+  throw err;
 }
