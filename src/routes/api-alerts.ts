@@ -5,6 +5,7 @@ import { ruleLabel } from "../alerts/message.ts";
 import { ALERT_METRICS } from "../alerts/metrics.ts";
 import * as store from "../alerts/store.ts";
 import { actorOf } from "../auth/principal.ts";
+import { audit } from "../auth/audit.ts";
 import { InputError } from "../auth/text.ts";
 import type { HeadContext } from "../head/context.ts";
 import { testNotification } from "../notifiers/test-notification.ts";
@@ -204,6 +205,7 @@ export function alertApiRoutes(ctx: HeadContext) {
           const id = idOf(params.id, "alert");
           const actor = actorOf(principal, client.ip);
           if (!(await ctx.alerts.acknowledge(id, actor.label))) throw new InputError(`no open alert with id ${id}`);
+          await audit(db, actor, { action: "alert.ack", target: `alert:${id}` });
           return { acknowledged: true };
         } catch (err) {
           return failJson(set, err);
