@@ -13,6 +13,7 @@ import themeJs from "./theme.js" with { type: "file" };
 import workerCss from "./worker.css" with { type: "file" };
 import chartsJs from "./charts.js" with { type: "file" };
 import alertsCss from "./alerts.css" with { type: "file" };
+import healthCss from "./health.css" with { type: "file" };
 
 export interface StaticAsset {
   /** Path inside the binary (or on disk when run from source). */
@@ -38,6 +39,7 @@ export const STATIC_ASSETS: Record<string, StaticAsset> = {
   "worker.css": { file: workerCss, type: css },
   "charts.js": { file: chartsJs, type: js },
   "alerts.css": { file: alertsCss, type: css },
+  "health.css": { file: healthCss, type: css },
 };
 
 const hashes = new Map<string, string>();

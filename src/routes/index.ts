@@ -21,6 +21,7 @@ import { alertApiRoutes } from "./api-alerts.ts";
 import { alertPageRoutes } from "./alert-pages.tsx";
 import { alertConfigPageRoutes } from "./alert-config-pages.tsx";
 import { healthApiRoutes } from "./api-health.ts";
+import { healthPageRoutes } from "./health-pages.tsx";
 
 export const ROUTE_GROUPS = [
   healthRoutes,
@@ -44,4 +45,5 @@ export const ROUTE_GROUPS = [
   alertPageRoutes,
   alertConfigPageRoutes,
   healthApiRoutes,
+  healthPageRoutes,
 ] as const satisfies readonly ((ctx: HeadContext) => unknown)[];

@@ -9,11 +9,6 @@ import { viewerOf } from "./viewer.ts";
 
 /** Path -> what will be there. When a page is built, its line goes and its own route group takes the path. */
 export const PLACEHOLDERS: Record<string, PlaceholderSpec> = {
-  "/health": {
-    title: "Service health",
-    will: "Checks of the services your workers run (HTTP, TCP, systemd units), their uptime history and the start-up checklist.",
-    meanwhile: "Meanwhile /healthz reports the head's own state.",
-  },
   "/settings": {
     title: "Settings",
     will: "Per-worker thresholds, labels, notification channels and retention, changed from the browser.",
