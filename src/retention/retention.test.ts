@@ -112,7 +112,15 @@ describeEachEngine("retention", (engine) => {
     // Samples come every 20 s here, so each is recorded: one row per GPU and sample (plus the late one).
     const [p] = await q<{ n: number }>("select count(*)::int as n from gpu_processes");
     expect(p!.n).toBe(450 * 2 + 2);
-    const dense: HistorySpec = { ...spec, startMs: Date.now() - 120_000, count: 30, stepMs: 1000, seqBase: 200_000 };
+    // After the history's last sample: in the first two minutes of an hour "two minutes ago" would fall among its slots.
+    const historyEnd = spec.startMs + spec.count * spec.stepMs;
+    const dense: HistorySpec = {
+      ...spec,
+      startMs: Math.max(Date.now() - 120_000, historyEnd + 1_000),
+      count: 30,
+      stepMs: 1000,
+      seqBase: 200_000,
+    };
     await loadHistory(head.ctx, dense);
     const [d] = await q<{ n: number }>("select count(*)::int as n from gpu_processes where ts >= $1", [
       new Date(dense.startMs).toISOString(),
