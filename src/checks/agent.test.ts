@@ -6,7 +6,7 @@ import { agent, ageInWords, gpuAbsences } from "./agent.ts";
 
 let head: TestHead;
 beforeAll(async () => {
-  head = await startTestHead("pglite");
+  head = await startTestHead("postgres");
 }, 60_000);
 afterAll(() => head.close());
 

@@ -9,7 +9,7 @@ let head: TestHead;
 let receiver: LocalServer;
 let requests = 0;
 beforeAll(async () => {
-  head = await startTestHead("pglite");
+  head = await startTestHead("postgres");
   receiver = httpServer(() => {
     requests++;
     return new Response("ok");

@@ -8,7 +8,7 @@ import { vigil } from "./vigil.ts";
 let head: TestHead;
 beforeAll(async () => {
   // A fast ticker, so the check sees the hub tick without waiting a second.
-  head = await startTestHead("pglite", { live: { tickMs: 20 } });
+  head = await startTestHead("postgres", { live: { tickMs: 20 } });
 }, 60_000);
 afterAll(() => head.close());
 

@@ -17,7 +17,7 @@ const server = Bun.serve({
   },
 });
 beforeAll(async () => {
-  head = await startTestHead("pglite", { env: { VIGIL_OUTBOUND_ALLOW: "127.0.0.0/8" } });
+  head = await startTestHead("postgres", { env: { VIGIL_OUTBOUND_ALLOW: "127.0.0.0/8" } });
 }, 60_000);
 afterAll(async () => {
   await head.close();

@@ -8,7 +8,7 @@ import { checkContext } from "./harness.ts";
 
 let head: TestHead;
 beforeAll(async () => {
-  head = await startTestHead("pglite", { live: { tickMs: 20 } });
+  head = await startTestHead("postgres", { live: { tickMs: 20 } });
   await head.ctx.ingestor.ingest({ id: head.agent.workerId, name: head.agent.name }, makeSample(1));
 }, 60_000);
 afterAll(() => head.close());

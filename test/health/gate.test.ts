@@ -11,7 +11,7 @@ let head: TestHead;
 let up = true;
 const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => (up ? new Response("ok") : new Response("no", { status: 503 })) });
 beforeAll(async () => {
-  head = await startTestHead("pglite", { env: { VIGIL_OUTBOUND_ALLOW: "127.0.0.0/8" } });
+  head = await startTestHead("postgres", { env: { VIGIL_OUTBOUND_ALLOW: "127.0.0.0/8" } });
 }, 60_000);
 afterAll(async () => {
   await head.close();
