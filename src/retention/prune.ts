@@ -1,4 +1,4 @@
-// Retention: deletes raw samples, rollups and process records past their age, in small batches per worker so ingestion never waits long.
+// Retention: deletes raw samples, rollups, process records, health check results and settled deliveries past their age, in small batches.
 import type { Database } from "../db/client.ts";
 
 export interface Retention {
@@ -67,5 +67,27 @@ export async function prune(
       }
     }
   }
+  // Health checks: results are kept as long as minute rollups (uptime is computed from the status
+  // windows, which stay); settled notification deliveries as long too. Per service, through its index.
+  removed.check_results = 0;
+  const services = await database.query<{ id: number }>("select id from services order by id");
+  for (const s of services) {
+    for (;;) {
+      const [r] = await database.query<{ n: number }>(
+        `with d as (delete from check_results where ctid = any(array(
+          select ctid from check_results where service_id = $1 and at < $2 limit $3)) returning 1) select count(*)::int as n from d`,
+        [s.id, ago(retention.minute).toISOString(), batch],
+      );
+      const n = r?.n ?? 0;
+      removed.check_results += n;
+      await pause();
+      if (n < batch) break;
+    }
+  }
+  const [d] = await database.query<{ n: number }>(
+    `with d as (delete from deliveries where status <> 'queued' and created_at < $1 returning 1) select count(*)::int as n from d`,
+    [ago(retention.minute).toISOString()],
+  );
+  removed.deliveries = d?.n ?? 0;
   return removed;
 }

@@ -137,12 +137,22 @@ describeEachEngine("retention", (engine) => {
       "select count(*) filter (where ts < $1)::int as old, count(*)::int as total from host_samples",
       [cutoff.toISOString()],
     );
+    // A health check result older than the minute retention goes; one inside it stays.
+    const minuteCutoff = now.getTime() - 5400 * 1000;
+    await q("insert into check_results (service_id, at, status) select id, $1, 'healthy' from services order by id limit 1", [
+      new Date(minuteCutoff - 60_000).toISOString(),
+    ]);
+    await q("insert into check_results (service_id, at, status) select id, $1, 'healthy' from services order by id limit 1", [
+      new Date(minuteCutoff + 60_000).toISOString(),
+    ]);
     const removed = await prune(
       head.database,
       { raw: 3600, minute: 5400, hour: 365 * 86400, processes: 3600 },
       { now, batch: 17, yieldBetween: async () => {} },
     );
     expect(removed.host_samples).toBe(before!.old);
+    expect(removed.check_results).toBe(1);
+    expect(removed.deliveries).toBe(0);
     expect(removed.gpu_samples).toBe(before!.old * 2);
     const [after] = await q<{ oldest: Date; total: number }>("select min(ts) as oldest, count(*)::int as total from host_samples");
     expect(new Date(after!.oldest).getTime()).toBeGreaterThanOrEqual(cutoff.getTime());
