@@ -31,6 +31,7 @@ demo: deps
 test: deps
 	@scripts/ensure-postgres.sh
 	@scripts/ensure-chromium.sh
+	@scripts/ensure-nginx.sh
 	$(BUN) x tsc --noEmit -p .
 	$(BUN) x xss-scan
 	$(BUN) test --timeout 30000
