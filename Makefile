@@ -11,7 +11,7 @@ DEPS_STAMP  := node_modules/.vigil-deps-installed
 ARGS ?=
 
 
-.PHONY: run demo test typecheck build bench bench-quick clean deps help
+.PHONY: run demo test typecheck build bench bench-quick clean deps help image
 
 help:
 	@echo "make run        start vigil serve on the embedded database (http://localhost:8480)"
@@ -19,6 +19,7 @@ help:
 	@echo "make test       install what is missing, then typecheck and run the whole suite"
 	@echo "make build      compile dist/vigil (one file: runtime, assets, migrations, PGlite)"
 	@echo "make bench      run every benchmark under bench/ (see BENCHMARKS.md; about an hour; bench-quick: 15 minutes)"
+	@echo "make image      docker images of the head and the agent (needs a Docker engine; see docs/containers.md)"
 	@echo "make clean      remove dist/ and the installed tools"
 
 run: deps
@@ -70,6 +71,10 @@ $(BUN):
 $(DEPS_STAMP): $(BUN) package.json bun.lock
 	$(BUN) install --frozen-lockfile
 	@touch $@
+
+# Keep BUN_VERSION equal to the Dockerfile's ARG BUN_VERSION (test/ops/containers.test.ts checks it).
+image:
+	docker build -t vigil . && docker build -t vigil-agent --target agent .
 
 clean:
 	rm -rf dist $(TOOLS)

@@ -224,6 +224,8 @@ LockPersonality=no
 RestrictAddressFamilies=
 SystemCallArchitectures=
 SystemCallFilter=
+# The unit bounds the service to no capabilities; setuid sudo needs them back (~ with nothing after it: all).
+CapabilityBoundingSet=~
 EOF
 }
 
