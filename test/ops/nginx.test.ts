@@ -68,7 +68,12 @@ http {
 
 async function drain(stream: ReadableStream<Uint8Array>): Promise<void> {
   const decoder = new TextDecoder();
-  for await (const chunk of stream) nginxOutput += decoder.decode(chunk, { stream: true });
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    nginxOutput += decoder.decode(value, { stream: true });
+  }
 }
 
 function nginxLog(): string {
