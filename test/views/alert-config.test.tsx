@@ -57,7 +57,7 @@ describe("alert configuration pages", () => {
   };
 
   beforeAll(async () => {
-    head = await startTestHead("pglite", { env: { VIGIL_OUTBOUND_ALLOW: "127.0.0.0/8" } });
+    head = await startTestHead("postgres", { env: { VIGIL_OUTBOUND_ALLOW: "127.0.0.0/8" } });
     workerId = head.agent.workerId;
     // One sample registers the worker's two GPUs, for the per-GPU picker.
     await head.ctx.ingestor.ingest({ id: workerId, name: head.agent.name }, makeSample(1, { gpus: 2 }));

@@ -50,7 +50,7 @@ describe("alerts page", () => {
     head.ctx.alerts.list().find((a) => a.workerId === workerId && a.rule === rule && a.gpuIndex === gpuIndex)!.id!;
 
   beforeAll(async () => {
-    head = await startTestHead("pglite");
+    head = await startTestHead("postgres");
     const db = head.database.db;
     agentId = head.agent.workerId;
     evilId = await upsertWorker(db, { name: EVIL, kind: "remote", hostname: "evil", intervalSeconds: 1 });

@@ -1,4 +1,4 @@
-// Number formatting shared by every view: bytes, percents, durations, with "n/a" for values a machine does not report.
+// Formatting shared by every view: bytes, percents, durations, instants, with "n/a" for values a machine does not report.
 export const NA = "N/A";
 
 export function formatBytes(bytes: number | null | undefined): string {
@@ -34,4 +34,16 @@ export function formatAgo(iso: string | null | undefined, now = Date.now()): str
   if (s < 3600) return `${Math.floor(s / 60)}m ago`;
   if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
   return `${Math.floor(s / 86400)}d ago`;
+}
+
+/** An instant as the pages write it: "2026-11-23 10:00:00 UTC"; "—" for none. */
+export function formatAt(ms: number | Date | null): string {
+  if (ms === null) return "—";
+  const d = typeof ms === "number" ? new Date(ms) : ms;
+  return `${d.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
+
+/** How long from `from` to `to` (epoch ms), in words: "3m 12s", "2h 5m". */
+export function span(from: number, to: number): string {
+  return formatDuration(Math.max(0, Math.round((to - from) / 1000)));
 }

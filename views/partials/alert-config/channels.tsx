@@ -3,7 +3,8 @@ import Html from "@kitajs/html";
 import type { ChannelRow } from "../../../src/alerts/store.ts";
 import type { deliveries } from "../../../src/db/schema/index.ts";
 import { formatAgo } from "../../components/format.ts";
-import { CHANNEL_FORMS, configToForm, kindLabel, SECRET_MASK, type ChannelKindForm, type ConfigField } from "./channel-model.ts";
+import { KindField, KindSettings } from "../../components/schema-form.tsx";
+import { CHANNEL_FORMS, configToForm, kindLabel, SECRET_MASK } from "./channel-model.ts";
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
 
@@ -121,74 +122,6 @@ export function ChannelList(props: { channels: ChannelRow[]; last: Map<number, D
   );
 }
 
-function ConfigInput(props: { field: ConfigField; value: string }): JSX.Element {
-  const f = props.field;
-  const v = props.value;
-  const hint = `${f.description}${f.input === "list" ? " Separate several with commas." : ""}${
-    f.input === "lines" ? " One per line, as Name: value." : ""
-  }${f.secret && (v === SECRET_MASK || v.includes(`: ${SECRET_MASK}`)) ? ` Stored: leave ${SECRET_MASK} to keep it, clear it to remove it.` : ""}`;
-  const title = `${f.key}${f.required ? "" : " (optional)"}`;
-  if (f.input === "checkbox")
-    return (
-      <label>
-        <input name={f.name} type="checkbox" role="switch" checked={v === "on"} />
-        <span safe>{title}</span>
-        <small safe>{hint}</small>
-      </label>
-    );
-  let control: JSX.Element;
-  if (f.input === "select")
-    control = (
-      <select name={f.name}>
-        {f.required ? "" : <option value="">(default)</option>}
-        {f.choices.map((c) => (
-          <option value={c} selected={c === v} safe>
-            {c}
-          </option>
-        ))}
-      </select>
-    );
-  else if (f.input === "lines")
-    control = (
-      <textarea name={f.name} rows="3" placeholder={f.placeholder || undefined} safe>
-        {v}
-      </textarea>
-    );
-  else
-    control = (
-      <input
-        name={f.name}
-        type={f.input === "list" ? "text" : f.input}
-        value={v}
-        placeholder={f.placeholder || undefined}
-        min={f.min === undefined ? undefined : String(f.min)}
-        max={f.max === undefined ? undefined : String(f.max)}
-        step={f.input === "number" ? (f.integer ? "1" : "any") : undefined}
-        autocomplete={f.secret ? "new-password" : "off"}
-      />
-    );
-  return (
-    <label>
-      <span safe>{title}</span>
-      {control}
-      <small safe>{hint}</small>
-    </label>
-  );
-}
-
-function KindFieldset(props: { form: ChannelKindForm; values: Record<string, string> }): JSX.Element {
-  const k = props.form;
-  return (
-    <fieldset class="kind-fields" data-kind={k.kind}>
-      <legend safe>{`${k.label} settings`}</legend>
-      {k.fields.length === 0 ? <p safe>{k.description || "No settings."}</p> : ""}
-      {k.fields.map((f) => (
-        <ConfigInput field={f} value={props.values[f.name] ?? ""} />
-      ))}
-    </fieldset>
-  );
-}
-
 /**
  * Adds a channel (`id` absent: every kind's fieldset, the picked kind's is used; a stylesheet rule
  * shows only that one where the browser has `:has()`), or edits one (its kind's fieldset only).
@@ -196,7 +129,6 @@ function KindFieldset(props: { form: ChannelKindForm; values: Record<string, str
 export function ChannelForm(props: { id?: number; values: ChannelFormValues }): JSX.Element {
   const v = props.values;
   const editing = props.id !== undefined;
-  const kinds = editing ? CHANNEL_FORMS.filter((k) => k.kind === v.kind) : CHANNEL_FORMS;
   return (
     <form
       method="post"
@@ -208,20 +140,7 @@ export function ChannelForm(props: { id?: number; values: ChannelFormValues }): 
           Name
           <input name="name" value={v.name} required maxlength="63" placeholder="ops-webhook" />
         </label>
-        <label>
-          Kind
-          {editing ? (
-            <input value={kindLabel(v.kind)} disabled aria-label="Kind (a channel's kind cannot change)" />
-          ) : (
-            <select name="kind">
-              {CHANNEL_FORMS.map((k) => (
-                <option value={k.kind} selected={k.kind === v.kind} safe>
-                  {k.label}
-                </option>
-              ))}
-            </select>
-          )}
-        </label>
+        <KindField forms={CHANNEL_FORMS} value={v.kind} editing={editing} noun="channel" />
         <label>
           Tier
           <input name="tier" type="number" min="1" max="5" step="1" value={v.tier} />
@@ -248,10 +167,14 @@ export function ChannelForm(props: { id?: number; values: ChannelFormValues }): 
           before. A channel that gets critical only is also told when those alerts resolve.
         </small>
       </p>
-      {editing ? "" : <p class="kind-hint">Fill in the settings of the kind you picked; the other kinds' settings are ignored.</p>}
-      {kinds.map((k) => (
-        <KindFieldset form={k} values={v.config} />
-      ))}
+      <KindSettings
+        forms={CHANNEL_FORMS}
+        kind={v.kind}
+        editing={editing}
+        values={v.config}
+        empty={(k) => <p safe>{k.description || "No settings."}</p>}
+        secretMask={SECRET_MASK}
+      />
       <button type="submit">{editing ? "Save channel" : "Add channel"}</button>
     </form>
   );

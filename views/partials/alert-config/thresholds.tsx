@@ -3,6 +3,7 @@ import Html from "@kitajs/html";
 import { ALERT_METRICS, alertMetric } from "../../../src/alerts/metrics.ts";
 import type { ThresholdRow } from "../../../src/alerts/store.ts";
 import { formatAgo } from "../../components/format.ts";
+import { ChoiceSelect, workerChoices } from "../../components/choice-select.tsx";
 
 /** A worker as the scope pickers offer it, with its GPUs. */
 export interface WorkerChoice {
@@ -276,16 +277,7 @@ export function ThresholdAddForm(props: { workers: WorkerChoice[]; values?: Thre
         </label>
         <label>
           Worker
-          <select name="workerId">
-            <option value="" selected={v.workerId === ""}>
-              All workers (global rule)
-            </option>
-            {props.workers.map((w) => (
-              <option value={String(w.id)} selected={String(w.id) === v.workerId} safe>
-                {w.name}
-              </option>
-            ))}
-          </select>
+          <ChoiceSelect name="workerId" value={v.workerId} none="All workers (global rule)" choices={workerChoices(props.workers)} />
         </label>
         <label>
           GPU (GPU metrics only)

@@ -3,7 +3,9 @@ import Html from "@kitajs/html";
 import { ruleLabel } from "../../../src/alerts/message.ts";
 import type { alertDetail } from "../../../src/alerts/store.ts";
 import { AckForm, gpuText, SeverityMark } from "./open.tsx";
-import { formatAt, formatValue, QUIET_WORDS, span } from "./model.ts";
+import { Cell, DataTable, TimeCell } from "../../components/data-table.tsx";
+import { formatAt, span } from "../../components/format.ts";
+import { formatValue, QUIET_WORDS } from "./model.ts";
 
 export type AlertDetail = Awaited<ReturnType<typeof alertDetail>>;
 
@@ -77,46 +79,20 @@ export function AlertEvents(props: { d: AlertDetail }): JSX.Element {
       {props.d.events.length === 0 ? (
         <p class="alerts-empty">No event recorded.</p>
       ) : (
-        <div class="overflow-auto">
-          <table class="alerts-table striped">
-            <thead>
-              <tr>
-                <th scope="col">At</th>
-                <th scope="col">Transition</th>
-                <th scope="col">Severity</th>
-                <th scope="col">Value</th>
-                <th scope="col">Channels</th>
-                <th scope="col">By</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.d.events.map((e) => (
-                <tr data-event={String(e.id)} class={`event event-${e.kind}`}>
-                  <td data-label="At">
-                    <time datetime={e.at.toISOString()} safe>
-                      {formatAt(e.at)}
-                    </time>
-                  </td>
-                  <td data-label="Transition" safe>
-                    {e.kind}
-                  </td>
-                  <td data-label="Severity">
-                    <SeverityMark severity={e.severity} />
-                  </td>
-                  <td data-label="Value" class="num" safe>
-                    {formatValue(e.value, unit)}
-                  </td>
-                  <td data-label="Channels" class="text" safe>
-                    {toldOf(e)}
-                  </td>
-                  <td data-label="By" class="text" safe>
-                    {e.actor ?? "—"}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable class="alerts-table" columns={["At", "Transition", "Severity", "Value", "Channels", "By"]}>
+          {props.d.events.map((e) => (
+            <tr data-event={String(e.id)} class={`event event-${e.kind}`}>
+              <TimeCell label="At" at={e.at} />
+              <Cell label="Transition" text={e.kind} />
+              <td data-label="Severity">
+                <SeverityMark severity={e.severity} />
+              </td>
+              <Cell label="Value" class="num" text={formatValue(e.value, unit)} />
+              <Cell label="Channels" class="text" text={toldOf(e)} />
+              <Cell label="By" class="text" text={e.actor ?? "—"} />
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );
@@ -129,57 +105,26 @@ export function AlertDeliveries(props: { d: AlertDetail }): JSX.Element {
       {props.d.deliveries.length === 0 ? (
         <p class="alerts-empty">Nothing was sent for this alert: no channel took it, or it was never told.</p>
       ) : (
-        <div class="overflow-auto">
-          <table class="alerts-table striped">
-            <thead>
-              <tr>
-                <th scope="col">Channel</th>
-                <th scope="col">Event</th>
-                <th scope="col">Status</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Queued</th>
-                <th scope="col">Delivered</th>
-                <th scope="col">Last error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.d.deliveries.map(({ d, channel }) => {
-                const event: string = typeof d.payload.event === "string" ? d.payload.event : "—";
-                const delivered: string = d.deliveredAt ? formatAt(d.deliveredAt) : "—";
-                return (
-                  <tr data-delivery={String(d.id)} class={`delivery delivery-${d.status}`}>
-                    <td data-label="Channel" class="text" safe>
-                      {channel}
-                    </td>
-                    <td data-label="Event" safe>
-                      {event}
-                    </td>
-                    <td data-label="Status">
-                      <mark
-                        class={`delivery-status is-${d.status === "delivered" ? "delivered" : d.status === "failed" ? "failed" : "queued"}`}
-                        safe
-                      >
-                        {d.status}
-                      </mark>
-                    </td>
-                    <td data-label="Attempts" class="num" safe>
-                      {String(d.attempts)}
-                    </td>
-                    <td data-label="Queued" safe>
-                      {formatAt(d.createdAt)}
-                    </td>
-                    <td data-label="Delivered" safe>
-                      {delivered}
-                    </td>
-                    <td data-label="Last error" class="text" safe>
-                      {d.lastError ?? "—"}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <DataTable class="alerts-table" columns={["Channel", "Event", "Status", "Attempts", "Queued", "Delivered", "Last error"]}>
+          {props.d.deliveries.map(({ d, channel }) => (
+            <tr data-delivery={String(d.id)} class={`delivery delivery-${d.status}`}>
+              <Cell label="Channel" class="text" text={channel} />
+              <Cell label="Event" text={typeof d.payload.event === "string" ? d.payload.event : "—"} />
+              <td data-label="Status">
+                <mark
+                  class={`delivery-status is-${d.status === "delivered" ? "delivered" : d.status === "failed" ? "failed" : "queued"}`}
+                  safe
+                >
+                  {d.status}
+                </mark>
+              </td>
+              <Cell label="Attempts" class="num" text={String(d.attempts)} />
+              <TimeCell label="Queued" at={d.createdAt} />
+              <TimeCell label="Delivered" at={d.deliveredAt} />
+              <Cell label="Last error" class="text" text={d.lastError ?? "—"} />
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );

@@ -3,7 +3,10 @@ import Html from "@kitajs/html";
 import { ruleLabel } from "../../../src/alerts/message.ts";
 import type { listAlerts } from "../../../src/alerts/store.ts";
 import { gpuText, SeverityMark } from "./open.tsx";
-import { formatAt, formatValue, span } from "./model.ts";
+import { Cell, DataTable, TimeCell } from "../../components/data-table.tsx";
+import { formatAt, span } from "../../components/format.ts";
+import { ChoiceSelect, workerChoices } from "../../components/choice-select.tsx";
+import { formatValue } from "./model.ts";
 
 export type HistoryRow = Awaited<ReturnType<typeof listAlerts>>[number];
 
@@ -49,25 +52,11 @@ function HistoryFilterForm(props: Pick<AlertHistoryProps, "filter" | "workers" |
       <div class="grid">
         <label>
           Worker
-          <select name="worker">
-            <option value="">every worker</option>
-            {props.workers.map((w) => (
-              <option value={String(w.id)} selected={String(w.id) === f.worker} safe>
-                {w.name}
-              </option>
-            ))}
-          </select>
+          <ChoiceSelect name="worker" value={f.worker} none="every worker" choices={workerChoices(props.workers)} />
         </label>
         <label>
           Rule
-          <select name="rule">
-            <option value="">every rule</option>
-            {props.rules.map((r) => (
-              <option value={r.value} selected={r.value === f.rule} safe>
-                {r.label}
-              </option>
-            ))}
-          </select>
+          <ChoiceSelect name="rule" value={f.rule} none="every rule" choices={props.rules} />
         </label>
         <label>
           State
@@ -111,74 +100,44 @@ export function AlertHistory(props: AlertHistoryProps): JSX.Element {
       {props.rows.length === 0 ? (
         <p class="alerts-empty">No alert matches.</p>
       ) : (
-        <div class="overflow-auto">
-          <table class="alerts-table striped history">
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">State</th>
-                <th scope="col">Severity</th>
-                <th scope="col">Worker</th>
-                <th scope="col">GPU</th>
-                <th scope="col">Rule</th>
-                <th scope="col">Last value</th>
-                <th scope="col">Started</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Acknowledged</th>
+        <DataTable
+          class="alerts-table history"
+          columns={["#", "State", "Severity", "Worker", "GPU", "Rule", "Last value", "Started", "Outcome", "Acknowledged"]}
+        >
+          {props.rows.map(({ alert: a, workerName }) => {
+            const { label, unit } = ruleLabel(a.rule);
+            return (
+              <tr
+                id={props.shownAbove.has(a.id) ? `history-alert-${a.id}` : `alert-${a.id}`}
+                class={`alert-row state-${a.state}`}
+                data-alert={String(a.id)}
+              >
+                <td data-label="#">
+                  <a href={`/alerts/${a.id}`} safe>{`#${a.id}`}</a>
+                </td>
+                <Cell label="State" text={a.state === "nodata" ? "no data" : a.state} />
+                <td data-label="Severity">
+                  <SeverityMark severity={a.severity} />
+                </td>
+                <td data-label="Worker" class="text">
+                  <a href={`/workers/${a.workerId}`} safe>
+                    {workerName}
+                  </a>
+                </td>
+                <Cell label="GPU" class="text" text={gpuText(a.gpuIndex, null)} />
+                <td data-label="Rule" class="text">
+                  <a href={`/alerts/${a.id}`} safe>
+                    {label}
+                  </a>
+                </td>
+                <Cell label="Last value" class="num" text={formatValue(a.value, unit)} />
+                <TimeCell label="Started" at={a.startedAt} />
+                <Cell label="Outcome" class="text" text={outcome(a, props.now)} />
+                <Cell label="Acknowledged" class="text" text={a.ackedBy ? `by ${a.ackedBy}` : "—"} />
               </tr>
-            </thead>
-            <tbody>
-              {props.rows.map(({ alert: a, workerName }) => {
-                const { label, unit } = ruleLabel(a.rule);
-                const acked: string = a.ackedBy ? `by ${a.ackedBy}` : "—";
-                return (
-                  <tr
-                    id={props.shownAbove.has(a.id) ? `history-alert-${a.id}` : `alert-${a.id}`}
-                    class={`alert-row state-${a.state}`}
-                    data-alert={String(a.id)}
-                  >
-                    <td data-label="#">
-                      <a href={`/alerts/${a.id}`} safe>{`#${a.id}`}</a>
-                    </td>
-                    <td data-label="State" safe>
-                      {a.state === "nodata" ? "no data" : a.state}
-                    </td>
-                    <td data-label="Severity">
-                      <SeverityMark severity={a.severity} />
-                    </td>
-                    <td data-label="Worker" class="text">
-                      <a href={`/workers/${a.workerId}`} safe>
-                        {workerName}
-                      </a>
-                    </td>
-                    <td data-label="GPU" class="text" safe>
-                      {gpuText(a.gpuIndex, null)}
-                    </td>
-                    <td data-label="Rule" class="text">
-                      <a href={`/alerts/${a.id}`} safe>
-                        {label}
-                      </a>
-                    </td>
-                    <td data-label="Last value" class="num" safe>
-                      {formatValue(a.value, unit)}
-                    </td>
-                    <td data-label="Started">
-                      <time datetime={a.startedAt.toISOString()} safe>
-                        {formatAt(a.startedAt)}
-                      </time>
-                    </td>
-                    <td data-label="Outcome" class="text" safe>
-                      {outcome(a, props.now)}
-                    </td>
-                    <td data-label="Acknowledged" class="text" safe>
-                      {acked}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </DataTable>
       )}
       <nav class="history-pages" aria-label="History pages">
         {props.paged ? (

@@ -1,11 +1,10 @@
-// What the alerts page's regions render from, and the small pure helpers they share (values with units, times, the live view's filter).
+// What the alerts page's regions render from, and the small pure helpers they share (values with units, quiet reasons, rule choices, the live view's filter).
 import type { OpenAlert } from "../../../src/alerts/evaluate.ts";
 import { ALERT_METRICS } from "../../../src/alerts/metrics.ts";
 import type { Severity } from "../../../src/alerts/notification.ts";
 import { BUILTIN_DEFAULTS } from "../../../src/alerts/rules.ts";
 import type { SilenceRow } from "../../../src/alerts/store.ts";
 import type { WorkerStatus } from "../../../src/fleet/workers.ts";
-import { formatDuration } from "../../components/format.ts";
 
 /** An open alert (pending, firing or no data) with what the page says about it besides the engine's state. */
 export interface OpenAlertView {
@@ -72,18 +71,6 @@ export function formatValue(v: number | null, unit: string): string {
   if (v === null) return "—";
   const n = (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)).replace(/\.0+$/, "");
   return unit ? `${n} ${unit}` : n;
-}
-
-/** An instant as the other pages write it: "2026-11-23 10:00:00 UTC". */
-export function formatAt(ms: number | Date | null): string {
-  if (ms === null) return "—";
-  const d = typeof ms === "number" ? new Date(ms) : ms;
-  return `${d.toISOString().slice(0, 19).replace("T", " ")} UTC`;
-}
-
-/** How long from `from` to `to`, in words: "3m 12s", "2h 5m". */
-export function span(from: number, to: number): string {
-  return formatDuration(Math.max(0, Math.round((to - from) / 1000)));
 }
 
 export function worstSeverity(alerts: readonly Pick<OpenAlert, "severity">[]): Severity | null {

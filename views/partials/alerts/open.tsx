@@ -1,8 +1,10 @@
 // The open alerts on the alerts page: firing, pending and no data, one live region each (src/live/regions/alerts.tsx).
-import Html from "@kitajs/html";
+import Html, { type PropsWithChildren } from "@kitajs/html";
 import { ruleLabel } from "../../../src/alerts/message.ts";
 import type { Severity } from "../../../src/alerts/notification.ts";
-import { formatAt, formatValue, QUIET_WORDS, span, type AlertsRegionProps, type OpenAlertView } from "./model.ts";
+import { Cell, DataTable } from "../../components/data-table.tsx";
+import { formatAt, span } from "../../components/format.ts";
+import { formatValue, QUIET_WORDS, type AlertsRegionProps, type OpenAlertView } from "./model.ts";
 
 export function SeverityMark(props: { severity: Severity | string }): JSX.Element {
   return (
@@ -21,31 +23,45 @@ export function Since(props: { at: number; now: number; suffix?: string }): JSX.
   );
 }
 
-/** `label`: the column's name, shown beside the value where narrow screens stack a row's cells. */
-function WorkerCell(props: { v: OpenAlertView; label: string }): JSX.Element {
-  return (
-    <td data-label={props.label} class="text">
-      <a href={`/workers/${props.v.alert.workerId}`} safe>
-        {props.v.workerName}
-      </a>
-    </td>
-  );
-}
-
 /** "GPU 3 · NVIDIA H100 80GB HBM3", or "host" for a worker-wide rule. */
 export function gpuText(gpuIndex: number | null, gpuName: string | null): string {
   if (gpuIndex === null) return "host";
   return gpuName ? `GPU ${gpuIndex} · ${gpuName}` : `GPU ${gpuIndex}`;
 }
 
-function RuleCell(props: { v: OpenAlertView; label: string }): JSX.Element {
+/** An open alert's row: the anchor `alert-<id>`, and the cells every open alert's table starts with (severity, worker, GPU, rule). */
+function OpenAlertRow(props: PropsWithChildren<{ v: OpenAlertView; class: string }>): JSX.Element {
   const a = props.v.alert;
   return (
-    <td data-label={props.label} class="text">
-      <a href={`/alerts/${a.id}`} title="Events and deliveries of this alert" safe>
-        {ruleLabel(a.rule).label}
-      </a>
-    </td>
+    <tr id={`alert-${a.id}`} class={`alert-row ${props.class}`} data-alert={String(a.id)}>
+      <td data-label="Severity">
+        <SeverityMark severity={a.severity} />
+      </td>
+      <td data-label="Worker" class="text">
+        <a href={`/workers/${a.workerId}`} safe>
+          {props.v.workerName}
+        </a>
+      </td>
+      <Cell label="GPU" class="text" text={gpuText(a.gpuIndex, props.v.gpuName)} />
+      <td data-label="Rule" class="text">
+        <a href={`/alerts/${a.id}`} title="Events and deliveries of this alert" safe>
+          {ruleLabel(a.rule).label}
+        </a>
+      </td>
+      {props.children}
+    </tr>
+  );
+}
+
+/** The reading and the level it crossed, in the rule's unit. */
+function LevelCells(props: { alert: OpenAlertView["alert"] }): JSX.Element {
+  const a = props.alert;
+  const { unit } = ruleLabel(a.rule);
+  return (
+    <>
+      <Cell label="Value" class="num" text={formatValue(a.value, unit)} />
+      <Cell label="Threshold" class="num" text={formatValue(a.threshold, unit)} />
+    </>
   );
 }
 
@@ -93,75 +109,48 @@ function AckCell(props: { v: OpenAlertView; now: number; admin: boolean; label: 
   return <td data-label={props.label}>{props.admin ? <AckForm id={a.id} /> : <span class="muted">not acknowledged</span>}</td>;
 }
 
-function Empty(props: { text: string }): JSX.Element {
+/** One section of open alerts (`id`, its heading `<id>-title`): the heading with how many, then the table, or `empty` when none. */
+function OpenSection(props: PropsWithChildren<{ id: string; title: string; count: number; empty: string }>): JSX.Element {
   return (
-    <p class="alerts-empty" safe>
-      {props.text}
-    </p>
+    <section id={props.id} class="alerts-section" aria-labelledby={`${props.id}-title`}>
+      <h2 id={`${props.id}-title`} safe>{`${props.title}${props.count === 0 ? "" : ` (${props.count})`}`}</h2>
+      {props.count === 0 ? (
+        <p class="alerts-empty" safe>
+          {props.empty}
+        </p>
+      ) : (
+        props.children
+      )}
+    </section>
   );
-}
-
-function count(n: number): string {
-  return n === 0 ? "" : ` (${n})`;
 }
 
 export function FiringAlerts(props: Pick<AlertsRegionProps, "firing" | "now" | "admin">): JSX.Element {
   return (
-    <section id="alerts-firing" class="alerts-section" aria-labelledby="alerts-firing-title">
-      <h2 id="alerts-firing-title" safe>{`Firing${count(props.firing.length)}`}</h2>
-      {props.firing.length === 0 ? (
-        <Empty text="Nothing is firing." />
-      ) : (
-        <div class="overflow-auto">
-          <table class="alerts-table striped">
-            <thead>
-              <tr>
-                <th scope="col">Severity</th>
-                <th scope="col">Worker</th>
-                <th scope="col">GPU</th>
-                <th scope="col">Rule</th>
-                <th scope="col">Value</th>
-                <th scope="col">Threshold</th>
-                <th scope="col">Firing for</th>
-                <th scope="col">Notified</th>
-                <th scope="col">Acknowledged</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.firing.map((v) => {
-                const a = v.alert;
-                const { unit } = ruleLabel(a.rule);
-                return (
-                  <tr id={`alert-${a.id}`} class={`alert-row severity-${a.severity}`} data-alert={String(a.id)}>
-                    <td data-label="Severity">
-                      <SeverityMark severity={a.severity} />
-                    </td>
-                    <WorkerCell label="Worker" v={v} />
-                    <td data-label="GPU" class="text" safe>
-                      {gpuText(a.gpuIndex, v.gpuName)}
-                    </td>
-                    <RuleCell label="Rule" v={v} />
-                    <td data-label="Value" class="num" safe>
-                      {formatValue(a.value, unit)}
-                    </td>
-                    <td data-label="Threshold" class="num" safe>
-                      {formatValue(a.threshold, unit)}
-                    </td>
-                    <td data-label="Firing for">
-                      <Since at={a.firedAt ?? a.startedAt} now={props.now} />
-                    </td>
-                    <td data-label="Notified" class={`text told ${a.notifiedSeverity === null ? "told-not" : "told-yes"}`} safe>
-                      {toldText(v, props.now)}
-                    </td>
-                    <AckCell label="Acknowledged" v={v} now={props.now} admin={props.admin} />
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </section>
+    <OpenSection id="alerts-firing" title="Firing" count={props.firing.length} empty="Nothing is firing.">
+      <DataTable
+        class="alerts-table"
+        columns={["Severity", "Worker", "GPU", "Rule", "Value", "Threshold", "Firing for", "Notified", "Acknowledged"]}
+      >
+        {props.firing.map((v) => {
+          const a = v.alert;
+          return (
+            <OpenAlertRow v={v} class={`severity-${a.severity}`}>
+              <LevelCells alert={a} />
+              <td data-label="Firing for">
+                <Since at={a.firedAt ?? a.startedAt} now={props.now} />
+              </td>
+              <Cell
+                label="Notified"
+                class={`text told ${a.notifiedSeverity === null ? "told-not" : "told-yes"}`}
+                text={toldText(v, props.now)}
+              />
+              <AckCell label="Acknowledged" v={v} now={props.now} admin={props.admin} />
+            </OpenAlertRow>
+          );
+        })}
+      </DataTable>
+    </OpenSection>
   );
 }
 
@@ -173,59 +162,27 @@ export function firesText(v: OpenAlertView, now: number): string {
 
 export function PendingAlerts(props: Pick<AlertsRegionProps, "pending" | "now">): JSX.Element {
   return (
-    <section id="alerts-pending" class="alerts-section" aria-labelledby="alerts-pending-title">
-      <h2 id="alerts-pending-title" safe>{`Pending${count(props.pending.length)}`}</h2>
-      {props.pending.length === 0 ? (
-        <Empty text="Nothing is pending: no rule is past its level and waiting out its duration." />
-      ) : (
-        <div class="overflow-auto">
-          <table class="alerts-table striped">
-            <thead>
-              <tr>
-                <th scope="col">Severity</th>
-                <th scope="col">Worker</th>
-                <th scope="col">GPU</th>
-                <th scope="col">Rule</th>
-                <th scope="col">Value</th>
-                <th scope="col">Threshold</th>
-                <th scope="col">Past the level for</th>
-                <th scope="col">Fires</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.pending.map((v) => {
-                const a = v.alert;
-                const { unit } = ruleLabel(a.rule);
-                return (
-                  <tr id={`alert-${a.id}`} class={`alert-row severity-${a.severity}`} data-alert={String(a.id)}>
-                    <td data-label="Severity">
-                      <SeverityMark severity={a.severity} />
-                    </td>
-                    <WorkerCell label="Worker" v={v} />
-                    <td data-label="GPU" class="text" safe>
-                      {gpuText(a.gpuIndex, v.gpuName)}
-                    </td>
-                    <RuleCell label="Rule" v={v} />
-                    <td data-label="Value" class="num" safe>
-                      {formatValue(a.value, unit)}
-                    </td>
-                    <td data-label="Threshold" class="num" safe>
-                      {formatValue(a.threshold, unit)}
-                    </td>
-                    <td data-label="Past the level for">
-                      <Since at={a.startedAt} now={props.now} />
-                    </td>
-                    <td data-label="Fires" class="text" safe>
-                      {firesText(v, props.now)}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </section>
+    <OpenSection
+      id="alerts-pending"
+      title="Pending"
+      count={props.pending.length}
+      empty="Nothing is pending: no rule is past its level and waiting out its duration."
+    >
+      <DataTable class="alerts-table" columns={["Severity", "Worker", "GPU", "Rule", "Value", "Threshold", "Past the level for", "Fires"]}>
+        {props.pending.map((v) => {
+          const a = v.alert;
+          return (
+            <OpenAlertRow v={v} class={`severity-${a.severity}`}>
+              <LevelCells alert={a} />
+              <td data-label="Past the level for">
+                <Since at={a.startedAt} now={props.now} />
+              </td>
+              <Cell label="Fires" class="text" text={firesText(v, props.now)} />
+            </OpenAlertRow>
+          );
+        })}
+      </DataTable>
+    </OpenSection>
   );
 }
 
@@ -238,71 +195,35 @@ function nodataWhy(v: OpenAlertView): string {
 
 export function NodataAlerts(props: Pick<AlertsRegionProps, "nodata" | "now">): JSX.Element {
   return (
-    <section id="alerts-nodata" class="alerts-section" aria-labelledby="alerts-nodata-title">
-      <h2 id="alerts-nodata-title" safe>{`No data${count(props.nodata.length)}`}</h2>
-      {props.nodata.length === 0 ? (
-        <Empty text="Every open alert has data." />
-      ) : (
-        <>
-          <p class="alerts-help">
-            These alerts stopped getting readings. They are not resolved: each goes back to what it was as soon as data returns.
-          </p>
-          <div class="overflow-auto">
-            <table class="alerts-table striped">
-              <thead>
-                <tr>
-                  <th scope="col">Severity</th>
-                  <th scope="col">Worker</th>
-                  <th scope="col">GPU</th>
-                  <th scope="col">Rule</th>
-                  <th scope="col">Was</th>
-                  <th scope="col">Last value</th>
-                  <th scope="col">No data</th>
-                  <th scope="col">Why</th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.nodata.map((v) => {
-                  const a = v.alert;
-                  const { unit } = ruleLabel(a.rule);
-                  return (
-                    <tr id={`alert-${a.id}`} class="alert-row nodata" data-alert={String(a.id)}>
-                      <td data-label="Severity">
-                        <SeverityMark severity={a.severity} />
-                      </td>
-                      <WorkerCell label="Worker" v={v} />
-                      <td data-label="GPU" class="text" safe>
-                        {gpuText(a.gpuIndex, v.gpuName)}
-                      </td>
-                      <RuleCell label="Rule" v={v} />
-                      <td data-label="Was">{a.stateBeforeNodata ?? "pending"}</td>
-                      <td data-label="Last value" class="num" safe>
-                        {formatValue(a.value, unit)}
-                      </td>
-                      <td data-label="No data" class="text">
-                        {v.nodataSince === null ? (
-                          "no data"
-                        ) : (
-                          <>
-                            {"no data since "}
-                            <time datetime={new Date(v.nodataSince).toISOString()} safe>
-                              {formatAt(v.nodataSince)}
-                            </time>
-                            <span safe>{` (${span(v.nodataSince, props.now)} ago)`}</span>
-                          </>
-                        )}
-                      </td>
-                      <td data-label="Why" class="text" safe>
-                        {nodataWhy(v)}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-        </>
-      )}
-    </section>
+    <OpenSection id="alerts-nodata" title="No data" count={props.nodata.length} empty="Every open alert has data.">
+      <p class="alerts-help">
+        These alerts stopped getting readings. They are not resolved: each goes back to what it was as soon as data returns.
+      </p>
+      <DataTable class="alerts-table" columns={["Severity", "Worker", "GPU", "Rule", "Was", "Last value", "No data", "Why"]}>
+        {props.nodata.map((v) => {
+          const a = v.alert;
+          return (
+            <OpenAlertRow v={v} class="nodata">
+              <Cell label="Was" text={a.stateBeforeNodata ?? "pending"} />
+              <Cell label="Last value" class="num" text={formatValue(a.value, ruleLabel(a.rule).unit)} />
+              <td data-label="No data" class="text">
+                {v.nodataSince === null ? (
+                  "no data"
+                ) : (
+                  <>
+                    {"no data since "}
+                    <time datetime={new Date(v.nodataSince).toISOString()} safe>
+                      {formatAt(v.nodataSince)}
+                    </time>
+                    <span safe>{` (${span(v.nodataSince, props.now)} ago)`}</span>
+                  </>
+                )}
+              </td>
+              <Cell label="Why" class="text" text={nodataWhy(v)} />
+            </OpenAlertRow>
+          );
+        })}
+      </DataTable>
+    </OpenSection>
   );
 }

@@ -1,7 +1,10 @@
 // Silences and maintenance windows on the alerts page: the list (a live region) and the admins' two forms (plain POSTs, no script needed).
 import Html from "@kitajs/html";
 import { ruleLabel } from "../../../src/alerts/message.ts";
-import { formatAt, span, type AlertsRegionProps, type SilenceView } from "./model.ts";
+import { ChoiceSelect, workerChoices } from "../../components/choice-select.tsx";
+import { Cell, DataTable } from "../../components/data-table.tsx";
+import { formatAt, span } from "../../components/format.ts";
+import type { AlertsRegionProps, SilenceView } from "./model.ts";
 
 function scopeText(v: SilenceView): string {
   const s = v.row;
@@ -38,54 +41,32 @@ export function SilenceList(props: Pick<AlertsRegionProps, "silences" | "now" | 
       {props.silences.length === 0 ? (
         <p class="alerts-empty">No silence or maintenance window is in force or planned.</p>
       ) : (
-        <div class="overflow-auto">
-          <table class="alerts-table striped">
-            <thead>
-              <tr>
-                <th scope="col">Kind</th>
-                <th scope="col">Applies to</th>
-                <th scope="col">When</th>
-                <th scope="col">By</th>
-                <th scope="col">Reason</th>
-                {props.admin ? <th scope="col">Action</th> : ""}
+        <DataTable class="alerts-table" columns={["Kind", "Applies to", "When", "By", "Reason", ...(props.admin ? ["Action"] : [])]}>
+          {props.silences.map((v) => {
+            const s = v.row;
+            const planned = s.startsAt.getTime() > props.now;
+            return (
+              <tr id={`silence-${s.id}`} class={planned ? "silence planned" : "silence active"} data-silence={String(s.id)}>
+                <td data-label="Kind">
+                  <mark class={`silence-kind kind-${s.kind === "maintenance" ? "maintenance" : "silence"}`} safe>
+                    {`${s.kind === "maintenance" ? "maintenance" : "silence"}${planned ? " (planned)" : ""}`}
+                  </mark>
+                </td>
+                <Cell label="Applies to" class="text" text={scopeText(v)} />
+                <Cell label="When" class="text" text={whenText(v, props.now)} />
+                <Cell label="By" class="text" text={s.createdBy} />
+                <Cell label="Reason" class="text" text={s.reason ?? "—"} />
+                {props.admin ? (
+                  <td data-label="Action">
+                    <CancelSilenceForm id={s.id} />
+                  </td>
+                ) : (
+                  ""
+                )}
               </tr>
-            </thead>
-            <tbody>
-              {props.silences.map((v) => {
-                const s = v.row;
-                const planned = s.startsAt.getTime() > props.now;
-                return (
-                  <tr id={`silence-${s.id}`} class={planned ? "silence planned" : "silence active"} data-silence={String(s.id)}>
-                    <td data-label="Kind">
-                      <mark class={`silence-kind kind-${s.kind === "maintenance" ? "maintenance" : "silence"}`} safe>
-                        {`${s.kind === "maintenance" ? "maintenance" : "silence"}${planned ? " (planned)" : ""}`}
-                      </mark>
-                    </td>
-                    <td data-label="Applies to" class="text" safe>
-                      {scopeText(v)}
-                    </td>
-                    <td data-label="When" class="text" safe>
-                      {whenText(v, props.now)}
-                    </td>
-                    <td data-label="By" class="text" safe>
-                      {s.createdBy}
-                    </td>
-                    <td data-label="Reason" class="text" safe>
-                      {s.reason ?? "—"}
-                    </td>
-                    {props.admin ? (
-                      <td data-label="Action">
-                        <CancelSilenceForm id={s.id} />
-                      </td>
-                    ) : (
-                      ""
-                    )}
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </DataTable>
       )}
     </div>
   );
@@ -135,27 +116,6 @@ function FormError(props: { text: string | undefined }): JSX.Element {
   );
 }
 
-function WorkerSelect(props: { workers: SilenceFormsProps["workers"]; selected?: string; any?: string }): JSX.Element {
-  return (
-    <select name="workerId" required={props.any === undefined ? true : undefined}>
-      {props.any !== undefined ? (
-        <option value="" safe>
-          {props.any}
-        </option>
-      ) : (
-        <option value="" disabled selected={!props.selected}>
-          Choose a worker
-        </option>
-      )}
-      {props.workers.map((w) => (
-        <option value={String(w.id)} selected={String(w.id) === props.selected} safe>
-          {w.name}
-        </option>
-      ))}
-    </select>
-  );
-}
-
 /** Admins only (the caller decides): a silence from now, and a planned maintenance window. Disclosures, so no script is needed. */
 export function SilenceForms(props: SilenceFormsProps): JSX.Element {
   const s = props.silence?.values ?? {};
@@ -177,18 +137,11 @@ export function SilenceForms(props: SilenceFormsProps): JSX.Element {
             <div class="grid">
               <label>
                 Worker
-                <WorkerSelect workers={props.workers} selected={s.workerId} any="every worker" />
+                <ChoiceSelect name="workerId" value={s.workerId} none="every worker" choices={workerChoices(props.workers)} />
               </label>
               <label>
                 Rule
-                <select name="rule">
-                  <option value="">every rule</option>
-                  {props.rules.map((r) => (
-                    <option value={r.value} selected={r.value === s.rule} safe>
-                      {r.label}
-                    </option>
-                  ))}
-                </select>
+                <ChoiceSelect name="rule" value={s.rule} none="every rule" choices={props.rules} />
               </label>
               <label>
                 GPU <small>(index or UUID; with a worker)</small>
@@ -235,7 +188,7 @@ export function SilenceForms(props: SilenceFormsProps): JSX.Element {
             <p class="alerts-help">During the window no notification about the worker goes out; its alerts are still recorded.</p>
             <label>
               Worker
-              <WorkerSelect workers={props.workers} selected={m.workerId} />
+              <ChoiceSelect name="workerId" value={m.workerId} prompt="Choose a worker" choices={workerChoices(props.workers)} />
             </label>
             <div class="grid">
               <label>

@@ -1,7 +1,7 @@
 // Admins' quick actions on a service's page: re-check, diagnose (with its output), the log viewer that follows new lines, restart with a confirmation, edit and delete.
 import Html from "@kitajs/html";
 import type { ServiceRow } from "../../../src/health/loop.ts";
-import { formatAt } from "../alerts/model.ts";
+import { formatAt } from "../../components/format.ts";
 import { logSourceOf, unitOf } from "./model.ts";
 
 export const DIAGNOSE_ID = "service-diagnose";

@@ -1,7 +1,6 @@
 // The service cards on /health (a live region, src/live/regions/health.tsx): each coloured by its state, with its latency, last check, 7-day uptime and a 24-hour bar.
 import Html from "@kitajs/html";
-import { formatAgo } from "../../components/format.ts";
-import { formatAt, span } from "../alerts/model.ts";
+import { formatAgo, formatAt, span } from "../../components/format.ts";
 import { checkKindLabel } from "./form-model.ts";
 import { formatLatency, formatUptime, STATE_WORDS, stateOf, type BarPart, type HealthRegionProps, type ServiceState } from "./model.ts";
 

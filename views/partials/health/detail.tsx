@@ -1,7 +1,9 @@
 // One service in full (/health/:id): its latest result and uptime, the timeline with each window's details, recent checks (live regions), its settings.
 import Html from "@kitajs/html";
+import type { HealthStatus } from "../../../src/checks/checker.ts";
 import type { ServiceRow } from "../../../src/health/loop.ts";
-import { formatAt, span } from "../alerts/model.ts";
+import { Cell, DataTable, TimeCell } from "../../components/data-table.tsx";
+import { formatAt, span } from "../../components/format.ts";
 import { partText, StateMark, TimelineBar } from "./cards.tsx";
 import { checkKindLabel } from "./form-model.ts";
 import {
@@ -98,6 +100,34 @@ function rangeWords(days: number): string {
   return days === 1 ? "24 hours" : `${days} days`;
 }
 
+/** A status that held from `from` to `to` (null: still holds), as a status window or an incident; `row`: the row's own attributes. */
+interface Period {
+  status: HealthStatus;
+  from: number;
+  to: number | null;
+  durationMs: number;
+  message?: string;
+  row: { id?: string; class: string; title?: string };
+}
+
+function PeriodTable(props: { class: string; periods: readonly Period[] }): JSX.Element {
+  return (
+    <DataTable class={`health-table ${props.class}`} columns={["Status", "Start", "End", "Duration", "Message"]}>
+      {props.periods.map((p) => (
+        <tr id={p.row.id} class={`${p.row.class} state-${p.status}`} title={p.row.title}>
+          <td data-label="Status">
+            <StateMark state={p.status} />
+          </td>
+          <TimeCell label="Start" at={p.from} />
+          <TimeCell label="End" at={p.to} none="ongoing" />
+          <Cell label="Duration" class="num" text={span(0, p.durationMs)} />
+          <Cell label="Message" class="text" text={p.message || "—"} />
+        </tr>
+      ))}
+    </DataTable>
+  );
+}
+
 /** `#service-timeline`: the chosen range's bar (each window a link to its details below), the windows, and the incidents. */
 export function ServiceTimeline(
   props: Pick<ServiceDetailProps, "service" | "days" | "timeline" | "bar" | "incidents" | "now">,
@@ -132,79 +162,33 @@ export function ServiceTimeline(
       {windows.length === 0 ? (
         <p class="muted">No result in this range yet.</p>
       ) : (
-        <div class="overflow-auto">
-          <table class="health-table striped windows">
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col">Start</th>
-                <th scope="col">End</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Message</th>
-              </tr>
-            </thead>
-            <tbody>
-              {windows.map((w) => (
-                <tr id={windowAnchor(w.from)} class={`window state-${w.status}`} title={partText({ ...w, state: w.status, width: 0 })}>
-                  <td data-label="Status">
-                    <StateMark state={w.status} />
-                  </td>
-                  <td data-label="Start" safe>
-                    {formatAt(w.from)}
-                  </td>
-                  <td data-label="End" safe>
-                    {w.ongoing ? "ongoing" : formatAt(w.to)}
-                  </td>
-                  <td data-label="Duration" class="num" safe>
-                    {span(w.from, w.to)}
-                  </td>
-                  <td data-label="Message" class="text" safe>
-                    {w.message || "—"}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <PeriodTable
+          class="windows"
+          periods={windows.map((w) => ({
+            status: w.status,
+            from: w.from,
+            to: w.ongoing ? null : w.to,
+            durationMs: w.to - w.from,
+            message: w.message,
+            row: { id: windowAnchor(w.from), class: "window", title: partText({ ...w, state: w.status, width: 0 }) },
+          }))}
+        />
       )}
       <h3 safe>{`Incidents (${props.incidents.length})`}</h3>
       {props.incidents.length === 0 ? (
         <p class="muted" safe>{`Neither down nor degraded in the last ${rangeWords(props.days)}.`}</p>
       ) : (
-        <div class="overflow-auto">
-          <table class="health-table striped incidents">
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col">Start</th>
-                <th scope="col">End</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Message</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.incidents.map((x) => (
-                <tr class={`incident state-${x.status}`}>
-                  <td data-label="Status">
-                    <StateMark state={x.status} />
-                  </td>
-                  <td data-label="Start" safe>
-                    {formatAt(x.startedAt)}
-                  </td>
-                  <td data-label="End" safe>
-                    {x.endedAt === null ? "ongoing" : formatAt(x.endedAt)}
-                  </td>
-                  <td data-label="Duration" class="num" safe>
-                    {span(0, x.durationMs)}
-                  </td>
-                  <td data-label="Message" class="text" safe>
-                    {x.message || "—"}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <PeriodTable
+          class="incidents"
+          periods={props.incidents.map((x) => ({
+            status: x.status,
+            from: x.startedAt,
+            to: x.endedAt,
+            durationMs: x.durationMs,
+            message: x.message,
+            row: { class: "incident" },
+          }))}
+        />
       )}
     </section>
   );
@@ -218,39 +202,21 @@ export function ServiceChecks(props: Pick<ServiceDetailProps, "checks">): JSX.El
       {props.checks.length === 0 ? (
         <p class="muted">No check has run yet.</p>
       ) : (
-        <div class="overflow-auto">
-          <table class="health-table striped checks">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Status</th>
-                <th scope="col">Latency</th>
-                <th scope="col">Message</th>
+        <DataTable class="health-table checks" columns={["When", "Status", "Latency", "Message"]}>
+          {props.checks.map((c) => {
+            const state = c.status === "healthy" || c.status === "degraded" || c.status === "down" ? c.status : "unknown";
+            return (
+              <tr class={`check-row state-${state}`}>
+                <TimeCell label="When" at={c.at} />
+                <td data-label="Status">
+                  <StateMark state={state} />
+                </td>
+                <Cell label="Latency" class="num" text={formatLatency(c.latencyMs)} />
+                <Cell label="Message" class="text" text={c.message || "—"} />
               </tr>
-            </thead>
-            <tbody>
-              {props.checks.map((c) => {
-                const state = c.status === "healthy" || c.status === "degraded" || c.status === "down" ? c.status : "unknown";
-                return (
-                  <tr class={`check-row state-${state}`}>
-                    <td data-label="When" safe>
-                      {formatAt(c.at)}
-                    </td>
-                    <td data-label="Status">
-                      <StateMark state={state} />
-                    </td>
-                    <td data-label="Latency" class="num" safe>
-                      {formatLatency(c.latencyMs)}
-                    </td>
-                    <td data-label="Message" class="text" safe>
-                      {c.message || "—"}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </DataTable>
       )}
     </section>
   );

@@ -1,7 +1,7 @@
 // The pre-flight checklist at the top of /health (a live region): ready or not, each item's state and message, overrides with who, why and until; admins' override and cancel forms.
 import Html from "@kitajs/html";
 import type { PreflightItem } from "../../../src/health/preflight.ts";
-import { formatAt } from "../alerts/model.ts";
+import { formatAt } from "../../components/format.ts";
 import type { HealthRegionProps } from "./model.ts";
 
 export const PREFLIGHT_ID = "health-preflight";
