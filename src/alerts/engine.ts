@@ -74,7 +74,7 @@ export class AlertEngine {
   private workers = new Map<number, WorkerFacts>();
   private knownGpus = new Map<number, Map<string, { index: number; name: string }>>();
   private ecc = new Map<string, { count: number; increasedAt: number | null }>();
-  private serviceFacts = new Map<number, { name: string; escalationSeconds: number; message: string }>();
+  private serviceFacts = new Map<number, { name: string; escalationSeconds: number; message: string; channelIds: readonly number[] }>();
   private silenceRows: SilenceRow[] = [];
   private channelRows: ChannelTarget[] = [];
   private queue: Promise<void> = Promise.resolve();
@@ -101,7 +101,7 @@ export class AlertEngine {
     for (const w of rows)
       this.workers.set(w.id, { name: w.name, intervalSeconds: w.intervalSeconds, heardAt: w.lastSeenAt?.getTime() ?? null });
     for (const svc of await db.select().from(services))
-      this.serviceFacts.set(svc.id, { name: svc.name, escalationSeconds: svc.escalationSeconds, message: "" });
+      this.serviceFacts.set(svc.id, { name: svc.name, escalationSeconds: svc.escalationSeconds, message: "", channelIds: svc.channelIds });
     const open = await db.select().from(alerts).where(ne(alerts.state, "resolved"));
     for (const r of open) {
       const a = openAlertOf(r);
@@ -213,13 +213,18 @@ export class AlertEngine {
    * service's escalation delay, never as a repeat, and its recovery once it is healthy again.
    */
   observeService(
-    svc: { id: number; name: string; workerId: number | null; escalationSeconds: number },
+    svc: { id: number; name: string; workerId: number | null; escalationSeconds: number; channelIds?: readonly number[] },
     status: "healthy" | "degraded" | "down",
     check: { latencyMs: number | null; message: string },
   ): Promise<void> {
     return this.run(async () => {
       const now = this.now();
-      this.serviceFacts.set(svc.id, { name: svc.name, escalationSeconds: svc.escalationSeconds, message: check.message });
+      this.serviceFacts.set(svc.id, {
+        name: svc.name,
+        escalationSeconds: svc.escalationSeconds,
+        message: check.message,
+        channelIds: svc.channelIds ?? [],
+      });
       const subject: Subject = {
         rule: HEALTH_RULE,
         subject: `svc${svc.id}`,
@@ -549,9 +554,12 @@ export class AlertEngine {
     // A recovery reports the level channels knew; critical-only channels hear the end (or the easing) of what they heard.
     const severity: Severity = told.event === "resolved" ? (toldBefore ?? a.severity) : a.severity;
     const heard = told.event === "resolved" || told.event === "deescalated" ? (toldBefore ?? a.severity) : a.severity;
+    // A service may name its own channels; everything else goes to every channel of the tier.
+    const only = a.serviceId !== null ? this.serviceFacts.get(a.serviceId)?.channelIds : undefined;
     const targets = this.channelRows.filter(
       (c) =>
         c.enabled &&
+        (!only?.length || only.includes(c.id)) &&
         (told.event === "escalation" ? c.tier === told.tier : c.tier <= told.tier) &&
         (c.minSeverity === "warning" || heard === "critical"),
     );

@@ -260,7 +260,7 @@ export class HealthLoop {
     this.latest.set(row.id, latest);
     this.o.head.live.bus.publish({ topic: "health", serviceIds: [row.id] });
     await this.o.head.alerts.observeService(
-      { id: row.id, name: row.name, workerId: row.workerId, escalationSeconds: row.escalationSeconds },
+      { id: row.id, name: row.name, workerId: row.workerId, escalationSeconds: row.escalationSeconds, channelIds: row.channelIds },
       outcome.status,
       { latencyMs: outcome.latencyMs, message: outcome.message },
     );

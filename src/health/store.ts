@@ -6,7 +6,7 @@ import { InputError } from "../auth/text.ts";
 import { checkerOf, CHECK_KINDS, isCheckKind, validateCheckConfig } from "../checks/registry.ts";
 import type { HealthStatus } from "../checks/checker.ts";
 import type { Db } from "../db/client.ts";
-import { checkResults, services, uptimeWindows, workers } from "../db/schema/index.ts";
+import { channels, checkResults, services, uptimeWindows, workers } from "../db/schema/index.ts";
 import { incidents, segments, uptime, type StatusWindow } from "./uptime.ts";
 import type { ServiceRow } from "./loop.ts";
 
@@ -53,9 +53,29 @@ export async function saveService(db: Db, actor: Actor, input: unknown, id?: num
         : String(input.logSource);
   if (logSource !== null && !/^unit:[A-Za-z0-9@._:-]{1,255}$/.test(logSource) && !isAbsolute(logSource))
     throw new InputError("logSource: unit:NAME (the unit's journal on the worker) or an absolute file path");
+  // By id (the API) or by name (the form's comma-separated list).
+  let channelIds: unknown = input.channelIds === undefined ? (existing?.channelIds ?? []) : input.channelIds;
+  if (typeof input.channels === "string") {
+    channelIds = [];
+    for (const n of input.channels
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean)) {
+      const [ch] = await db.select({ id: channels.id }).from(channels).where(eq(channels.name, n));
+      if (!ch) throw new InputError(`channels: no channel named ${n} (see /alerts/channels)`);
+      (channelIds as number[]).push(ch.id);
+    }
+  }
+  if (!Array.isArray(channelIds) || channelIds.some((c) => typeof c !== "number" || !Number.isInteger(c)))
+    throw new InputError("channelIds: a list of channel ids (empty: every channel)");
+  for (const c of channelIds as number[]) {
+    const [ch] = await db.select({ id: channels.id }).from(channels).where(eq(channels.id, c));
+    if (!ch) throw new InputError(`channelIds: no channel with id ${c}`);
+  }
   const values = {
     name,
     kind,
+    channelIds: channelIds as number[],
     config,
     workerId,
     intervalSeconds: int(input.intervalSeconds, "intervalSeconds", 5, 86_400, existing?.intervalSeconds ?? 30),

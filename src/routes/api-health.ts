@@ -27,6 +27,7 @@ const EXAMPLE_SERVICE = {
   degradedLatencyMs: 500,
   critical: true,
   escalationSeconds: 300,
+  channelIds: [],
   requiredFiles: [],
   logSource: null,
   enabled: true,
@@ -75,6 +76,7 @@ export function healthApiRoutes(ctx: HeadContext) {
       degradedLatencyMs: s.degradedLatencyMs,
       critical: s.critical,
       escalationSeconds: s.escalationSeconds,
+      channelIds: s.channelIds,
       requiredFiles: s.requiredFiles,
       logSource: s.logSource,
       enabled: s.enabled,
@@ -377,6 +379,11 @@ export function healthApiRoutes(ctx: HeadContext) {
                   type: "integer",
                   default: 300,
                   description: "Channels hear of a problem once it has lasted this long",
+                },
+                channelIds: {
+                  type: "array",
+                  items: { type: "integer" },
+                  description: "The channels its alerts go to (ids from GET /api/v1/channels); empty: every channel",
                 },
                 requiredFiles: {
                   type: "array",

@@ -1,4 +1,5 @@
 // The health pages: the checklist and service cards (/health), one service with its quick actions (/health/:id), add, edit and delete, overrides, and the optional public /status.
+import { listChannels } from "../alerts/store.ts";
 import { Elysia } from "elysia";
 import { audit } from "../auth/audit.ts";
 import { actorOf, type Principal } from "../auth/principal.ts";
@@ -266,7 +267,7 @@ export function healthPageRoutes(ctx: HeadContext) {
             <ServiceEditPage
               viewer={{ ...viewerOf(principal), fleetStatus: summary }}
               service={s}
-              values={serviceFormValues(s)}
+              values={serviceFormValues(s, new Map((await listChannels(ctx.database.db)).map((c) => [c.id, c.name])))}
               workers={workers}
             />,
           );

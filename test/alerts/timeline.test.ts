@@ -1,7 +1,7 @@
 // Alert timelines under a scripted clock: each notification a sequence of samples must produce (count, order, content), and none it must not.
 import { afterEach, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import { alertEvents, alerts, services } from "../../src/db/schema/index.ts";
+import { alertEvents, alerts, channels, services } from "../../src/db/schema/index.ts";
 import { webhookSignature } from "../../src/notifiers/webhook.ts";
 import { Timeline, type TimelineOptions } from "./timeline.ts";
 
@@ -360,6 +360,29 @@ describe("service health through the alert engine", () => {
     await t.settle();
     expect(t.told()).toEqual(["firing:critical", "resolved:critical"]);
     expect(t.hooks.received[1]!.body.title).toBe("RESOLVED inference-api: healthy again");
+  });
+
+  test("a service that names its channels is told only there", async () => {
+    const t = await timeline({
+      channels: [
+        { name: "a", hook: "a" },
+        { name: "b", hook: "b" },
+      ],
+    });
+    const [b] = await t.database.db.select().from(channels).where(eq(channels.name, "b"));
+    const [svc] = await t.database.db
+      .insert(services)
+      .values({ name: "api", kind: "http", escalationSeconds: 0, channelIds: [b!.id] })
+      .returning();
+    const s = { id: svc!.id, name: "api", workerId: null, escalationSeconds: 0, channelIds: [b!.id] };
+    t.at(0);
+    await t.engine.observeService(s, "down", down);
+    await t.settle();
+    t.at(1);
+    await t.engine.observeService(s, "healthy", fine);
+    await t.settle();
+    expect(t.told("b")).toEqual(["firing:critical", "resolved:critical"]);
+    expect(t.told("a")).toEqual([]);
   });
 
   test("degraded is a warning, down an escalation of the same alert", async () => {

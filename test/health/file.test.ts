@@ -47,7 +47,9 @@ test("a mistake names the file, the entry and what to fix; a UI-made service's n
     { name: "ok", kind: "tcp", config: { host: "10.0.0.8", port: 6379 } },
     { name: "bad", kind: "tcp", config: { host: "10.0.0.8" } },
   ]);
-  await expect(applyServicesFile(database.db, SYSTEM, file)).rejects.toThrow(`services file ${file}, entry 2 (bad): config: port is required`);
+  await expect(applyServicesFile(database.db, SYSTEM, file)).rejects.toThrow(
+    `services file ${file}, entry 2 (bad): config: port is required`,
+  );
   await saveService(database.db, SYSTEM, { name: "from-ui", kind: "tcp", config: { host: "10.0.0.9", port: 22 } });
   write([{ name: "from-ui", kind: "tcp", config: { host: "10.0.0.9", port: 22 } }]);
   await expect(applyServicesFile(database.db, SYSTEM, file)).rejects.toThrow("was made in the UI or the API");

@@ -116,3 +116,35 @@ describe("overrides expire", () => {
     expect(preflight(inputs(1_000, 2_000)).items.find((i) => i.name === "channels")!.override).toBeUndefined();
   });
 });
+
+describe("a service's channels", () => {
+  test("named by id through the API or by name through the form's list; an unknown one is refused", async () => {
+    const ch = await head.request("/api/v1/channels", {
+      method: "POST",
+      as: "admin-token",
+      json: { name: "on-call", kind: "dashboard", config: {} },
+    });
+    const id = ((await ch.json()) as { channel: { id: number } }).channel.id;
+    const byId = await head.request("/api/v1/services", {
+      method: "POST",
+      as: "admin-token",
+      json: { name: "by-id", kind: "tcp", config: { host: "127.0.0.1", port: 9 }, channelIds: [id] },
+    });
+    expect(((await byId.json()) as { service: { channelIds: number[] } }).service.channelIds).toEqual([id]);
+    const byName = await head.request("/api/v1/services", {
+      method: "POST",
+      as: "admin-token",
+      json: { name: "by-name", kind: "tcp", config: { host: "127.0.0.1", port: 9 }, channels: "on-call" },
+    });
+    expect(((await byName.json()) as { service: { channelIds: number[] } }).service.channelIds).toEqual([id]);
+    const bad = await head.request("/api/v1/services", {
+      method: "POST",
+      as: "admin-token",
+      json: { name: "bad", kind: "tcp", config: { host: "127.0.0.1", port: 9 }, channels: "nope" },
+    });
+    expect([bad.status, ((await bad.json()) as { error: string }).error]).toEqual([
+      400,
+      "channels: no channel named nope (see /alerts/channels)",
+    ]);
+  });
+});

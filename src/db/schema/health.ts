@@ -30,6 +30,8 @@ export const services = pgTable(
     escalationSeconds: integer("escalation_seconds").notNull().default(300),
     /** Files that must exist for pre-flight, on the head or (with a worker) on that worker. */
     requiredFiles: jsonb("required_files").$type<string[]>().notNull().default([]),
+    /** The channels its alerts go to (ids); empty: every channel, as for other alerts. */
+    channelIds: jsonb("channel_ids").$type<number[]>().notNull().default([]),
     /** Where the "view log" action reads: `unit:NAME` (journald on the service's worker) or an absolute file path; null: the unit of a unit check. */
     logSource: text("log_source"),
     enabled: boolean("enabled").notNull().default(true),

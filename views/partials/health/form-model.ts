@@ -35,6 +35,8 @@ export interface ServiceFormValues {
   /** One absolute path per line. */
   requiredFiles: string;
   logSource: string;
+  /** Channel names, comma-separated; empty: every channel. */
+  channels: string;
   enabled: boolean;
   config: Record<string, string>;
 }
@@ -50,12 +52,13 @@ export const NEW_SERVICE: ServiceFormValues = {
   escalationSeconds: "300",
   requiredFiles: "",
   logSource: "",
+  channels: "",
   enabled: true,
   config: {},
 };
 
 /** The edit form's values for a stored service. */
-export function serviceFormValues(s: ServiceRow): ServiceFormValues {
+export function serviceFormValues(s: ServiceRow, channelNames: ReadonlyMap<number, string> = new Map()): ServiceFormValues {
   return {
     name: s.name,
     kind: s.kind,
@@ -67,6 +70,7 @@ export function serviceFormValues(s: ServiceRow): ServiceFormValues {
     escalationSeconds: String(s.escalationSeconds),
     requiredFiles: s.requiredFiles.join("\n"),
     logSource: s.logSource ?? "",
+    channels: s.channelIds.map((id) => channelNames.get(id) ?? `#${id}`).join(", "),
     enabled: s.enabled,
     config: schemaForm.configToForm(checkForm(s.kind), s.config),
   };
@@ -88,6 +92,7 @@ export function readServiceForm(field: (name: string) => string, kind?: string):
     escalationSeconds: field("escalationSeconds"),
     requiredFiles: field("requiredFiles"),
     logSource: field("logSource"),
+    channels: field("channels"),
     enabled: field("enabled") === "on",
     config,
   };
@@ -110,6 +115,7 @@ export function serviceInput(v: ServiceFormValues): Record<string, unknown> {
       .map((p) => p.trim())
       .filter(Boolean),
     logSource: v.logSource.trim(),
+    channels: v.channels,
     enabled: v.enabled,
   };
 }

@@ -82,6 +82,10 @@ export function ServiceForm(props: ServiceFormProps): JSX.Element {
           </textarea>
         </label>
         <label>
+          Channels <small>(names, comma-separated; empty: every channel)</small>
+          <input name="channels" value={v.channels} maxlength="1000" placeholder="ops-webhook, on-call" />
+        </label>
+        <label>
           Log source <small>(unit:NAME for the unit's journal, or an absolute file path; read on its worker)</small>
           <input name="logSource" value={v.logSource} maxlength="300" placeholder="unit:vllm.service" />
         </label>

@@ -1,0 +1,1 @@
+ALTER TABLE "services" ADD COLUMN "channel_ids" jsonb DEFAULT '[]'::jsonb NOT NULL;
