@@ -7,7 +7,9 @@
   var HEIGHT = 220;
   var SYNC_KEY = "vigil-history";
   // Distinct hues for the compare view's one line per GPU, readable on both themes.
-  var PALETTE = ["#00bcd4", "#ab47bc", "#ffa726", "#66bb6a", "#ef5350", "#42a5f5", "#d4e157", "#ec407a"];
+  // Mid-tones that keep 3:1 against both the light (white) and the dark plot background (WCAG 1.4.11):
+  // the earlier pastel set fell to 1.4:1 on white (#d4e157).
+  var PALETTE = ["#0891b2", "#a855f7", "#d97706", "#16a34a", "#e11d48", "#2563eb", "#65a30d", "#db2777"];
 
   /** Every drawn chart: { fig, plot, build } so zoom, resize and theme changes reach all of them. */
   var charts = [];
