@@ -9,18 +9,29 @@ DEPS_STAMP  := node_modules/.vigil-deps-installed
 
 # Arguments for `make run`, e.g. make run ARGS="--listen 127.0.0.1:9000 --no-local-agent".
 ARGS ?=
+# make deploy: the hosts (or deploy/hosts), DRY_RUN=1 to only look, DEPLOY_ARGS for the rest (bun scripts/deploy.ts --help).
+HOSTS ?=
+DRY_RUN ?=
+DEPLOY_ARGS ?=
+# The files make lint holds to the formatter (package.json's "format" script writes the same set).
+FORMATTED   := src views static agent scripts test bench migrations/index.ts
 
 
-.PHONY: run demo test typecheck build bench bench-quick clean deps help image
+.PHONY: run demo test typecheck lint build bench bench-quick deploy clean deps help image
 
 help:
 	@echo "make run        start vigil serve on the embedded database (http://localhost:8480)"
 	@echo "make demo       the same with a simulated fleet of 12 workers x 8 GPUs (vigil simulate --demo)"
 	@echo "make test       install what is missing, then typecheck and run the whole suite"
+	@echo "make typecheck  the type checker and the HTML-escaping scan alone"
+	@echo "make lint       the type checker and the formatter's check (prettier --check; fix: bun x prettier --write)"
 	@echo "make build      compile dist/vigil (one file: runtime, assets, migrations, PGlite)"
+	@echo "make deploy     build, then install or upgrade hosts over SSH: HOSTS=\"head:vigil-01,gpu-01\" or deploy/hosts;"
+	@echo "                DRY_RUN=1 says what would change (docs/deploy.md)"
 	@echo "make bench      run every benchmark under bench/ (see BENCHMARKS.md; about an hour; bench-quick: 15 minutes)"
 	@echo "make image      docker images of the head and the agent (needs a Docker engine; see docs/containers.md)"
 	@echo "make clean      remove dist/ and the installed tools"
+	@echo "make help       this list"
 
 run: deps
 	$(BUN) src/main.ts serve $(ARGS)
@@ -33,6 +44,7 @@ test: deps
 	@scripts/ensure-postgres.sh
 	@scripts/ensure-chromium.sh
 	@scripts/ensure-nginx.sh
+	@scripts/ensure-sshd.sh
 	$(BUN) x tsc --noEmit -p .
 	$(BUN) x xss-scan
 	$(BUN) test --timeout 30000
@@ -40,6 +52,10 @@ test: deps
 typecheck: deps
 	$(BUN) x tsc --noEmit -p .
 	$(BUN) x xss-scan
+
+lint: deps
+	$(BUN) x tsc --noEmit -p .
+	$(BUN) x prettier --check --log-level warn $(FORMATTED)
 
 build: deps
 	$(BUN) scripts/build.ts
@@ -58,6 +74,9 @@ bench-quick: deps build
 	$(BUN) bench/render.tsx
 	$(BUN) bench/sse.ts
 	$(BUN) bench/alerts.ts
+
+deploy: build
+	$(BUN) scripts/deploy.ts $(if $(strip $(HOSTS)),--hosts "$(HOSTS)") $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run) $(DEPLOY_ARGS)
 
 deps: $(DEPS_STAMP)
 

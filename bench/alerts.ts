@@ -36,7 +36,9 @@ try {
   // Busy but healthy GPUs: every rule is evaluated, none fires (transitions are database work, measured by the ingest benchmark's kind of test, not here).
   const samples = ids.map((_, w) => {
     const s = makeSample(w + 1, { ts: new Date(), gpus: GPUS });
-    s.gpus = s.gpus.map((g, i) => makeGpu(i, { utilization: 60 + ((w + i) % 30), temperature: 55 + ((w * 3 + i) % 12), memoryUsed: 30_000 }));
+    s.gpus = s.gpus.map((g, i) =>
+      makeGpu(i, { utilization: 60 + ((w + i) % 30), temperature: 55 + ((w * 3 + i) % 12), memoryUsed: 30_000 }),
+    );
     return s;
   });
   const json = samples.map((s) => JSON.parse(JSON.stringify(s)));

@@ -14,21 +14,35 @@ VIGIL_HEAD_URL='@@VIGIL_HEAD_URL@@'
 VIGIL_HEAD_VERSION='@@VIGIL_VERSION@@'
 
 BINARY_NAME=vigil-linux-x64
+# Tests only (make deploy's test against a loopback sshd): every path below lives under this directory instead of /,
+# no system user is made (files belong to whoever runs this), and systemctl is whatever comes first on PATH.
+ROOT=${VIGIL_INSTALL_ROOT:-}
+case $ROOT in
+'' | /*) ;;
+*)
+	printf 'vigil install: VIGIL_INSTALL_ROOT must be an absolute path, not %s\n' "$ROOT" >&2
+	exit 1
+	;;
+esac
+ROOT=${ROOT%/}
 # For people on the shell (vigil version, vigil agent --once --json); root-owned.
-CLI_BIN=/usr/local/bin/vigil
+CLI_BIN=$ROOT/usr/local/bin/vigil
 # The service's own copy, owned by vigil, which the agent replaces itself when the head announces an update
 # (see ExecStart= in the unit for why there are two).
-AGENT_DIR=/var/lib/vigil-agent
+AGENT_DIR=$ROOT/var/lib/vigil-agent
 AGENT_BIN=$AGENT_DIR/bin/vigil
-ETC_DIR=/etc/vigil
+ETC_DIR=$ROOT/etc/vigil
 ENV_FILE=$ETC_DIR/agent.env
 UNIT_NAME=vigil-agent.service
-UNIT_FILE=/etc/systemd/system/$UNIT_NAME
+UNIT_FILE=$ROOT/etc/systemd/system/$UNIT_NAME
 DROPIN_DIR=/etc/systemd/system/$UNIT_NAME.d
 SUDO_DROPIN=$DROPIN_DIR/50-vigil-sudo-restarts.conf
-POLKIT_RULE=/etc/polkit-1/rules.d/50-vigil-agent.rules
-SUDOERS_FILE=/etc/sudoers.d/vigil-agent
+POLKIT_RULE=$ROOT/etc/polkit-1/rules.d/50-vigil-agent.rules
+SUDOERS_FILE=$ROOT/etc/sudoers.d/vigil-agent
 SERVICE_USER=vigil
+# Who owns the agent's files: its system user, or under VIGIL_INSTALL_ROOT whoever runs the script.
+SERVICE_OWNER=$SERVICE_USER
+[ -z "$ROOT" ] || SERVICE_OWNER=$(id -un)
 
 say() { printf '==> %s\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
@@ -46,12 +60,14 @@ usage: curl -fsSL http://HEAD:8480/install.sh | sudo sh -s -- [options]
   --name NAME       the name this worker reports as (default: its host name)
   --allow UNITS     comma-separated systemd units the head may restart here, e.g. comfyui.service,ollama ('' for none)
   --head URL        the head's URL, when workers reach it by another address than the one this script came from
+  --binary FILE     install this vigil binary instead of downloading it from the head (make deploy copies it over SSH)
   --dry-run         print what would be done, change nothing (downloads and verifies the binary into a temp dir)
   --uninstall       stop the agent and remove what this script installed
   -h, --help        this text
 
 Tests only, honoured with --dry-run alone: VIGIL_INSTALL_ALLOW_NONROOT=1 runs without root (a real install always
-needs root); VIGIL_INSTALL_RESTART_VIA=polkit|sudo shows that way of allowing restarts whatever this machine has.
+needs root); VIGIL_INSTALL_RESTART_VIA=polkit|sudo shows that way of allowing restarts whatever this machine has;
+VIGIL_INSTALL_ROOT=DIR installs under DIR instead of / (make deploy's test).
 EOF
 }
 
@@ -168,6 +184,10 @@ write_unit() {
 	cat >"$1" <<'VIGIL_UNIT_EOF'
 @@VIGIL_AGENT_UNIT@@
 VIGIL_UNIT_EOF
+	if [ -n "$ROOT" ]; then
+		# The unit's own paths follow the install root (scripts/deploy/units.ts does the same for the head's unit).
+		sed -i "s#/var/lib/vigil-agent#$ROOT/var/lib/vigil-agent#g; s#/etc/vigil/#$ROOT/etc/vigil/#g" "$1"
+	fi
 }
 
 # Lets user vigil run exactly "restart" on exactly the allow-listed units through systemd's D-Bus API, and nothing
@@ -246,7 +266,13 @@ write_env() {
 	} >"$1"
 }
 
-systemd_running() { [ -d /run/systemd/system ]; }
+systemd_running() {
+	if [ -n "$ROOT" ]; then
+		command -v systemctl >/dev/null 2>&1
+	else
+		[ -d /run/systemd/system ]
+	fi
+}
 
 # The groups owning the NVIDIA device nodes. Most drivers make /dev/nvidia* world-readable (mode 0666), but
 # NVreg_DeviceFileMode/NVreg_DeviceFileGID can restrict them to a group (usually "video"); without it NVML fails
@@ -271,7 +297,8 @@ nologin_shell() {
 }
 
 head_unit_present() {
-	[ -e /etc/systemd/system/vigil-head.service ] || [ -e /lib/systemd/system/vigil-head.service ] || [ -e /usr/lib/systemd/system/vigil-head.service ]
+	[ -e "$ROOT/etc/systemd/system/vigil-head.service" ] || [ -e "$ROOT/lib/systemd/system/vigil-head.service" ] ||
+		[ -e "$ROOT/usr/lib/systemd/system/vigil-head.service" ]
 }
 
 uninstall() {
@@ -297,7 +324,7 @@ uninstall() {
 		note "kept $CLI_BIN and user $SERVICE_USER: vigil-head.service uses them"
 	else
 		remove_path "$CLI_BIN"
-		if id "$SERVICE_USER" >/dev/null 2>&1; then
+		if [ -z "$ROOT" ] && id "$SERVICE_USER" >/dev/null 2>&1; then
 			act userdel "$SERVICE_USER"
 		fi
 	fi
@@ -328,50 +355,63 @@ install_agent() {
 
 	say "installing the Vigil agent${VIGIL_HEAD_VERSION:+ $VIGIL_HEAD_VERSION} from $HEAD${DRY_RUN_NOTE}"
 
-	say "downloading $HEAD/download/$BINARY_NAME"
-	download "$HEAD/download/$BINARY_NAME" "$WORK/vigil"
-	download "$HEAD/download/$BINARY_NAME.sha256" "$WORK/vigil.sha256"
-	expected=
-	read -r expected _rest <"$WORK/vigil.sha256" || true
-	matches "$expected" '^[0-9a-f]{64}$' || die "the head's checksum file is not a sha256: $expected"
-	actual=$(sha256sum "$WORK/vigil" | cut -d ' ' -f 1)
-	[ "$actual" = "$expected" ] || die "checksum mismatch: downloaded $actual, the head says $expected; nothing was installed"
-	note "verified sha256 $actual"
+	if [ -n "$BINARY_FILE" ]; then
+		[ -f "$BINARY_FILE" ] || die "--binary $BINARY_FILE: no such file"
+		say "using $BINARY_FILE"
+		cp "$BINARY_FILE" "$WORK/vigil"
+		note "sha256 $(sha256sum "$WORK/vigil" | cut -d ' ' -f 1)"
+	else
+		say "downloading $HEAD/download/$BINARY_NAME"
+		download "$HEAD/download/$BINARY_NAME" "$WORK/vigil"
+		download "$HEAD/download/$BINARY_NAME.sha256" "$WORK/vigil.sha256"
+		expected=
+		read -r expected _rest <"$WORK/vigil.sha256" || true
+		matches "$expected" '^[0-9a-f]{64}$' || die "the head's checksum file is not a sha256: $expected"
+		actual=$(sha256sum "$WORK/vigil" | cut -d ' ' -f 1)
+		[ "$actual" = "$expected" ] || die "checksum mismatch: downloaded $actual, the head says $expected; nothing was installed"
+		note "verified sha256 $actual"
+	fi
 
 	say "installing $CLI_BIN"
-	put_file "$WORK/vigil" "$CLI_BIN" 0755 root:root
+	act install -d -m 0755 "${CLI_BIN%/*}"
+	put_file "$WORK/vigil" "$CLI_BIN" 0755 "$(id -un):$(id -gn)"
 	if [ "$DRY_RUN" != 1 ]; then
 		# Runs from its final directory: /tmp may be mounted noexec.
 		"$CLI_BIN" version >/dev/null || die "$CLI_BIN does not run on this machine ($(uname -sm))"
 	fi
 
 	say "system user $SERVICE_USER"
-	if id "$SERVICE_USER" >/dev/null 2>&1; then
+	if [ -n "$ROOT" ]; then
+		note "skipped under VIGIL_INSTALL_ROOT: files belong to $SERVICE_OWNER"
+	elif id "$SERVICE_USER" >/dev/null 2>&1; then
 		note "exists"
 	else
 		act useradd --system --user-group --home-dir "$AGENT_DIR" --no-create-home --shell "$(nologin_shell)" --comment "Vigil agent" "$SERVICE_USER"
 	fi
-	for group in $(gpu_groups); do
-		note "adding $SERVICE_USER to group $group (NVIDIA device nodes may be restricted to it)"
-		act usermod -a -G "$group" "$SERVICE_USER"
-	done
+	if [ -z "$ROOT" ]; then
+		for group in $(gpu_groups); do
+			note "adding $SERVICE_USER to group $group (NVIDIA device nodes may be restricted to it)"
+			act usermod -a -G "$group" "$SERVICE_USER"
+		done
+	fi
 
 	say "installing $AGENT_BIN (the copy the service runs and updates itself)"
-	act install -d -m 0750 -o "$SERVICE_USER" -g "$SERVICE_USER" "$AGENT_DIR"
-	act install -d -m 0755 -o "$SERVICE_USER" -g "$SERVICE_USER" "$AGENT_DIR/bin"
-	put_file "$WORK/vigil" "$AGENT_BIN" 0755 "$SERVICE_USER:$SERVICE_USER"
+	act install -d -m 0750 -o "$SERVICE_OWNER" -g "$SERVICE_OWNER" "$AGENT_DIR"
+	act install -d -m 0755 -o "$SERVICE_OWNER" -g "$SERVICE_OWNER" "$AGENT_DIR/bin"
+	put_file "$WORK/vigil" "$AGENT_BIN" 0755 "$SERVICE_OWNER:$SERVICE_OWNER"
 
 	say "writing $ENV_FILE"
 	write_env "$WORK/agent.env"
 	sed 's/^\(VIGIL_TOKEN=....\).*/\1... (hidden)/; s/^/      /' "$WORK/agent.env"
-	act install -d -m 0755 -o root -g root "$ETC_DIR"
+	act install -d -m 0755 "$ETC_DIR"
 	# 0600: the token is a credential. Owned by vigil so `sudo -u vigil vigil agent --once` can read it too.
-	put_file "$WORK/agent.env" "$ENV_FILE" 0600 "$SERVICE_USER:$SERVICE_USER"
+	put_file "$WORK/agent.env" "$ENV_FILE" 0600 "$SERVICE_OWNER:$SERVICE_OWNER"
 
 	say "installing $UNIT_FILE"
 	unit_existed=0
 	[ -e "$UNIT_FILE" ] && unit_existed=1
-	put_file "$WORK/unit" "$UNIT_FILE" 0644 root:root
+	act install -d -m 0755 "${UNIT_FILE%/*}"
+	put_file "$WORK/unit" "$UNIT_FILE" 0644 "$(id -un):$(id -gn)"
 
 	say "restarts allowed: ${ALLOW:-none}"
 	case $METHOD in
@@ -379,7 +419,7 @@ install_agent() {
 		note "through polkit: $POLKIT_RULE"
 		write_polkit_rule "$WORK/polkit.rules"
 		sed 's/^/      /' "$WORK/polkit.rules"
-		act install -d -m 0755 /etc/polkit-1/rules.d
+		act install -d -m 0755 "${POLKIT_RULE%/*}"
 		put_file "$WORK/polkit.rules" "$POLKIT_RULE" 0644 root:root
 		remove_path "$SUDOERS_FILE"
 		remove_path "$SUDO_DROPIN"
@@ -441,16 +481,18 @@ main() {
 	TOKEN='' TOKEN_SET=0
 	NAME='' NAME_SET=0
 	ALLOW='' ALLOW_SET=0
+	BINARY_FILE=''
 	DRY_RUN=0 UNINSTALL=0
 	while [ $# -gt 0 ]; do
 		case $1 in
-		--token | --name | --allow | --head)
+		--token | --name | --allow | --head | --binary)
 			[ $# -ge 2 ] || die "$1 needs a value"
 			case $1 in
 			--token) TOKEN=$2 TOKEN_SET=1 ;;
 			--name) NAME=$2 NAME_SET=1 ;;
 			--allow) ALLOW=$2 ALLOW_SET=1 ;;
 			--head) HEAD=$2 ;;
+			--binary) BINARY_FILE=$2 ;;
 			esac
 			shift 2
 			;;
@@ -458,6 +500,7 @@ main() {
 		--name=*) NAME=${1#*=} NAME_SET=1 && shift ;;
 		--allow=*) ALLOW=${1#*=} ALLOW_SET=1 && shift ;;
 		--head=*) HEAD=${1#*=} && shift ;;
+		--binary=*) BINARY_FILE=${1#*=} && shift ;;
 		--dry-run) DRY_RUN=1 && shift ;;
 		--uninstall) UNINSTALL=1 && shift ;;
 		-h | --help)

@@ -67,7 +67,6 @@ export function checkerOf(kind: string): Checker {
   return c;
 }
 
-
 /** Readable problems with a service's check config, one per field (empty when it is valid). */
 export function validateCheckConfig(kind: string, config: unknown): string[] {
   const c = BY_KIND.get(kind);

@@ -49,7 +49,6 @@ export function notifierOf(kind: string): Notifier {
   return n;
 }
 
-
 /** Readable problems with a channel's config, one per field (empty when it is valid). */
 export function validateConfig(kind: string, config: unknown): string[] {
   const n = BY_KIND.get(kind);

@@ -50,6 +50,8 @@ function last(unit: Unit, section: string, key: string): string | undefined {
 
 /** A shell variable as install.sh sets it at the top (NAME=value, $OTHER expanded). */
 function installVar(name: string): string {
+  // The test-only install root (VIGIL_INSTALL_ROOT) is empty on a real install: paths are the system's own.
+  if (name === "ROOT") return "";
   const m = new RegExp(`^${name}=(\\S+)$`, "m").exec(INSTALL_SH);
   if (!m) throw new Error(`scripts/install.sh sets no ${name}`);
   return m[1]!.replace(/\$([A-Z_]+)/g, (_, v: string) => installVar(v));

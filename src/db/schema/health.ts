@@ -1,6 +1,19 @@
 // Service health tables: the services checked, every check result, uptime windows, and pre-flight overrides.
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, real, serial, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  real,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 import { workers } from "./fleet.ts";
 
 const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
