@@ -108,7 +108,7 @@ describe("make deploy over a real sshd", () => {
     expect(r.stdout).toContain("enrollment: 'vigil worker add gpu-07' on vigil-head gave a one-time token");
     expect(r.stdout).toContain("seen by the head: gpu-07 online");
     expect(r.stdout).toContain("deployed: 2 host(s)");
-    expect(r.stdout).not.toMatch(/vgl_e_[A-Za-z0-9_-]{20,}/); // the enrollment token is never printed whole
+    expect(r.stdout).not.toMatch(/vge_[A-Za-z0-9_-]{20,}/); // the enrollment token is never printed whole
 
     expect(await getJson(`${headUrl}/healthz`)).toMatchObject({ status: "ok" });
     const bin = statSync(join(root, "usr/local/bin/vigil"));
