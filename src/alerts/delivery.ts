@@ -23,6 +23,23 @@ export interface DeliveryQueueOptions {
   timeoutMs?: number;
   /** Told after rows change state (the alerts page shows the delivery log live). */
   onChange?: () => void;
+  /** Whether this head delivers now (among several heads, the one leading the loop: src/cluster/leader.ts); default always. */
+  leads?: () => boolean;
+  /**
+   * Lock each row (FOR UPDATE SKIP LOCKED) from before its send until its outcome is written, so
+   * that even two heads draining at once (a leader that lost its lock and has not noticed yet)
+   * never send one row twice. For PostgreSQL only: on PGlite the open transaction would hold up
+   * every other query of the head for the length of a send.
+   */
+  lockRows?: boolean;
+}
+
+interface DueRow {
+  d: typeof deliveries.$inferSelect;
+  kind: string;
+  config: Record<string, unknown>;
+  enabled: boolean;
+  name: string;
 }
 
 export interface SendOutcome {
@@ -52,7 +69,13 @@ export class DeliveryQueue {
   }
 
   start(pollMs = 1_000): void {
-    this.timer = setInterval(() => void this.drain(), pollMs);
+    this.timer = setInterval(() => {
+      if (this.leads()) void this.drain();
+    }, pollMs);
+  }
+
+  private leads(): boolean {
+    return this.o.leads?.() ?? true;
   }
 
   /** Stops polling and waits for the sends in progress (each bounded by the channel timeout). */
@@ -65,7 +88,7 @@ export class DeliveryQueue {
 
   /** Sends what is due now (new rows were queued). */
   wake(): void {
-    if (!this.stopped) void this.drain();
+    if (!this.stopped && this.leads()) void this.drain();
   }
 
   /** Sends every due row once; resolves with how many attempts were made. Overlapping calls run one drain after the other. */
@@ -151,14 +174,22 @@ export class DeliveryQueue {
   }
 
   /** One attempt; true when the row is settled (delivered or given up), false when it waits for a retry. */
-  private async attempt(row: {
-    d: typeof deliveries.$inferSelect;
-    kind: string;
-    config: Record<string, unknown>;
-    enabled: boolean;
-    name: string;
-  }): Promise<boolean> {
-    const { db, log } = this.o;
+  private attempt(row: DueRow): Promise<boolean> {
+    if (!this.o.lockRows) return this.attemptWith(this.o.db, row);
+    return this.o.db.transaction(async (tx) => {
+      const locked = await tx
+        .select({ id: deliveries.id })
+        .from(deliveries)
+        .where(and(eq(deliveries.id, row.d.id), eq(deliveries.status, "queued"), eq(deliveries.attempts, row.d.attempts)))
+        .for("update", { skipLocked: true });
+      // Another head sends it right now, or has already: this channel waits for the next drain.
+      if (locked.length === 0) return false;
+      return this.attemptWith(tx as unknown as Db, row);
+    });
+  }
+
+  private async attemptWith(db: Db, row: DueRow): Promise<boolean> {
+    const { log } = this.o;
     const d = row.d;
     const outcome: SendOutcome = row.enabled
       ? await this.sendNow(row.kind, row.config, d.payload as unknown as AlertNotification)

@@ -87,8 +87,16 @@ export class AlertEngine {
     this.now = o.now ?? Date.now;
   }
 
-  /** Loads rules, silences, channels and the open alerts; call once before anything else. */
+  /**
+   * Loads rules, silences, channels and the open alerts, then ticks. Called once on a single head;
+   * among several heads, again each time this head takes the loop over: everything in memory is
+   * rebuilt from the database, which the previous leader kept ahead of its own memory.
+   */
   async start(opts: { tickMs?: number; latest?: readonly { workerId: number; sample: Sample }[] } = {}): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.idle();
+    for (const m of [this.open, this.lastFiringTold, this.workers, this.knownGpus, this.ecc, this.serviceFacts]) m.clear();
     await this.reload();
     // The last sample stored before a restart is the baseline: a GPU gone or an ECC count risen since then still counts.
     for (const { workerId, sample } of opts.latest ?? []) {
@@ -129,6 +137,19 @@ export class AlertEngine {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.idle();
+  }
+
+  /**
+   * Re-reads the open alerts as well as the rules (another head changed them: the leader
+   * transitioned an alert, or an admin on another head acknowledged one or changed a rule).
+   * Through the queue, so it never lands in the middle of an evaluation.
+   */
+  resync(): Promise<void> {
+    return this.run(async () => {
+      await this.reload();
+      const rows = await this.o.db.select().from(alerts).where(ne(alerts.state, "resolved"));
+      this.open = new Map(rows.map((r) => openAlertOf(r)).map((a) => [keyOf(a.rule, a.subject), a]));
+    }).catch((err) => this.failed("resync", err));
   }
 
   /** Re-reads rules, settings, silences and channels (after an admin changed one). */

@@ -24,6 +24,13 @@ export interface Database {
   /** Runs `fn` holding a PostgreSQL advisory lock (no-op on PGlite, which has one user). */
   withAdvisoryLock<T>(key: number, fn: (db: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * A connection of its own, outside the pool, for what must live on one session: the advisory
+   * locks of loop leadership and LISTEN. Only an external PostgreSQL has one (PGlite has one user).
+   */
+  dedicatedClient?(purpose: string): Promise<pg.Client>;
+  /** True once close() was called (whatever reconnects on its own stops then). */
+  isClosed(): boolean;
   /** Where the data lives, safe to print (password hidden). */
   describe: string;
 }
@@ -118,6 +125,7 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
     async withAdvisoryLock(_key, fn) {
       return fn(db);
     },
+    isClosed: () => client.closed,
     async close() {
       clearInterval(checkpoints);
       if (!client.closed) await client.close();
@@ -150,6 +158,9 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
     throw new DatabaseError(`cannot connect to ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
   }
   const db = drizzlePg(pool, { schema }) as unknown as Db;
+  // Closed with the pool: a head (or a test) closing its database leaves no session behind holding locks or listening.
+  const dedicated = new Set<pg.Client>();
+  let closed = false;
   return {
     engine: "postgres",
     db,
@@ -171,7 +182,34 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
         c.release();
       }
     },
+    isClosed: () => closed,
+    async dedicatedClient(purpose: string) {
+      if (closed) throw new DatabaseError(`the database is closed; no ${purpose} connection`);
+      // keepAlive: a head whose network to the database dies must lose its locks, not hold them on a half-open socket.
+      const c = new pg.Client({
+        connectionString: url,
+        connectionTimeoutMillis: 10_000,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+        application_name: `vigil ${purpose}`,
+      });
+      try {
+        await c.connect();
+      } catch (err) {
+        await c.end().catch(() => {});
+        throw new DatabaseError(`cannot open the ${purpose} connection to ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
+      }
+      if (closed) {
+        await c.end().catch(() => {});
+        throw new DatabaseError(`the database is closed; no ${purpose} connection`);
+      }
+      dedicated.add(c);
+      c.on("end", () => dedicated.delete(c));
+      return c;
+    },
     async close() {
+      closed = true;
+      await Promise.all([...dedicated].map((c) => c.end().catch(() => {})));
       await pool.end();
     },
   };

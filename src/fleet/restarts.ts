@@ -14,8 +14,8 @@ export const DEFAULT_WAIT_SECONDS = 600;
 export type RestartRow = typeof restarts.$inferSelect;
 
 export class WorkerNotConnected extends Error {
-  constructor(name: string) {
-    super(`worker ${name} is not connected to this head; the restart was not sent`);
+  constructor(name: string, anyHead = false) {
+    super(`worker ${name} is not connected to ${anyHead ? "any head" : "this head"}; the restart was not sent`);
     this.name = "WorkerNotConnected";
   }
 }
@@ -64,7 +64,8 @@ export async function requestRestart(
     .from(workers)
     .where(eq(workers.id, workerId));
   if (!worker) throw new InputError(`no worker with id ${workerId}`);
-  if (!sessions.connected(workerId)) throw new WorkerNotConnected(worker.name);
+  // With other heads on the database the agent may be on any of them: asked below, after the row exists.
+  if (!sessions.connected(workerId) && !sessions.relay) throw new WorkerNotConnected(worker.name);
   const at = new Date().toISOString();
   const [row] = await db
     .insert(restarts)
@@ -75,7 +76,21 @@ export async function requestRestart(
     target: `${worker.name}/${service}`,
     details: { restartId: row!.id, force, reason },
   });
-  sessions.send(workerId, { type: "restart", id: row!.id, service, force, waitSeconds: wait });
+  if (!(await sessions.sendAnywhere(workerId, { type: "restart", id: row!.id, service, force, waitSeconds: wait }))) {
+    // No head holds its socket (it went away meanwhile): the log says so, rather than "initiated" for ever.
+    const message = "not sent: the worker's agent is not connected to any head";
+    await db
+      .update(restarts)
+      .set({
+        state: "failed",
+        message,
+        updatedAt: new Date(),
+        events: sql`${restarts.events} || ${JSON.stringify([{ state: "failed", at: new Date().toISOString(), message }])}::jsonb`,
+      })
+      .where(eq(restarts.id, row!.id));
+    notifyRestartChange(db, { workerId, restartId: row!.id, state: "failed" });
+    throw new WorkerNotConnected(worker.name, sessions.relay !== null);
+  }
   notifyRestartChange(db, { workerId, restartId: row!.id, state: "initiated" });
   return row!;
 }

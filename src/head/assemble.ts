@@ -15,6 +15,9 @@ import { outboundPolicy } from "../net/outbound.ts";
 import { ProbeRouter } from "../health/probes.ts";
 import { HealthLoop } from "../health/loop.ts";
 import type { HeadConfig, HeadContext } from "./context.ts";
+import { clusterLinkFor, joinCluster, type Cluster } from "../cluster/cluster.ts";
+import type { LoopName } from "../cluster/leader.ts";
+import { PgBus } from "../live/pg-bus.ts";
 
 export interface AssembleOptions {
   config: HeadConfig;
@@ -36,12 +39,14 @@ export interface AssembleOptions {
   clock?: () => number;
   /** Check services on their timers (tests leave it off and call ctx.health.checkNow). */
   scheduleHealth?: boolean;
+  /** Several heads on one PostgreSQL: how often a standby head tries to take a loop over (default 1 s). */
+  leaderRetryMs?: number;
 }
 
 /**
  * The context every route and loop shares, with the latest-state cache rebuilt from storage. The
- * caller owns shutdown, in this order: live.stop(), alerts.stop(), deliveries.stop(), retention.stop(),
- * writer.close(), then the database.
+ * caller owns shutdown, in this order: live.stop(), cluster.stop(), alerts.stop(), deliveries.stop(),
+ * retention.stop(), writer.close(), then the database (which also closes the cluster's connections).
  */
 export async function assembleHead(o: AssembleOptions): Promise<HeadContext & { restored: number }> {
   const { config, database, log } = o;
@@ -49,14 +54,19 @@ export async function assembleHead(o: AssembleOptions): Promise<HeadContext & { 
   const restored = await latest.rebuild(database.db);
   const writer = new BatchedWriter(database.db, { log: log.child({ component: "writer" }), flushIntervalMs: o.flushIntervalMs });
   const ingestor = new Ingestor(database.db, writer, latest, { processIntervalSeconds: config.processInterval });
+  // Set once the context exists; the loops ask it whether this head runs them now.
+  let leads: (loop: LoopName) => boolean = () => false;
   const retention = startRetentionLoop({
     database,
+    leads: () => leads("retention"),
     retention: retentionOf(config),
     log: log.child({ component: "retention" }),
     rollupEveryMs: o.rollupEveryMs,
     firstPruneAfterMs: o.firstPruneAfterMs,
   });
-  const live = new LiveHub(o.live);
+  // Among several heads on one PostgreSQL, live events cross between them over this link.
+  const link = clusterLinkFor(database, log.child({ component: "cluster" }));
+  const live = new LiveHub({ ...o.live, bus: o.live?.bus ?? (link ? new PgBus(link) : undefined) });
   const sessions = new AgentSessions();
   const policy = outboundPolicy(config.outboundAllowPrivate, config.outboundAllow);
   const deliveries = new DeliveryQueue({
@@ -65,6 +75,8 @@ export async function assembleHead(o: AssembleOptions): Promise<HeadContext & { 
     policy,
     now: o.clock,
     onChange: () => live.bus.publish({ topic: "alerts", workerIds: [] }),
+    leads: () => leads("deliveries"),
+    lockRows: database.engine === "postgres",
   });
   const alerts = new AlertEngine({
     db: database.db,
@@ -76,12 +88,11 @@ export async function assembleHead(o: AssembleOptions): Promise<HeadContext & { 
       if (enqueued > 0) deliveries.wake();
     },
   });
-  await alerts.start({ tickMs: o.alertTickMs ?? 1_000, latest: latest.all() });
   if ((o.deliveryPollMs ?? 1_000) > 0) deliveries.start(o.deliveryPollMs ?? 1_000);
   // Only a worker's newest sample is evaluated: replayed backlog is history, not the present.
   ingestor.onSample(({ workerId, sample }) => {
     const entry = latest.get(workerId);
-    if (entry?.sample === sample) void alerts.observe(workerId, entry.workerName, sample);
+    if (entry?.sample === sample && leads("alerts")) void alerts.observe(workerId, entry.workerName, sample);
   });
   const ctx: HeadContext & { restored: number } = {
     config,
@@ -97,12 +108,21 @@ export async function assembleHead(o: AssembleOptions): Promise<HeadContext & { 
     alerts,
     deliveries,
     health: undefined as unknown as HealthLoop,
+    cluster: undefined as unknown as Cluster,
     startedAt: new Date(),
     restored,
   };
   // The loop reads the context (probes, alerts, live bus), so it is made once the context is.
   ctx.health = new HealthLoop({ head: ctx, log: log.child({ component: "health" }), policy, now: o.clock });
-  await ctx.health.start({ schedule: o.scheduleHealth ?? false });
+  // Which loops this head runs: all of them on PGlite; among several heads, those whose lock it holds.
+  ctx.cluster = await joinCluster(ctx, {
+    link,
+    log,
+    alertTickMs: o.alertTickMs ?? 1_000,
+    scheduleHealth: o.scheduleHealth ?? false,
+    leaderRetryMs: o.leaderRetryMs,
+  });
+  leads = (loop) => ctx.cluster.leadership.leads(loop);
   if (o.startLive !== false) ctx.live.start(ctx);
   return ctx;
 }

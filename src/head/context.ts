@@ -12,6 +12,7 @@ import type { AlertEngine } from "../alerts/engine.ts";
 import type { DeliveryQueue } from "../alerts/delivery.ts";
 import type { ProbeRouter } from "../health/probes.ts";
 import type { HealthLoop } from "../health/loop.ts";
+import type { Cluster } from "../cluster/cluster.ts";
 
 /** The settings `vigil serve` reads (flags and environment), and so all the head may use. */
 export const HEAD_SETTINGS = [
@@ -71,5 +72,7 @@ export interface HeadContext {
   deliveries: DeliveryQueue;
   /** Service checks, their latest results and status windows. */
   health: HealthLoop;
+  /** Loop leadership and, among several heads on one PostgreSQL, the line to the others. */
+  cluster: Cluster;
   startedAt: Date;
 }

@@ -65,6 +65,8 @@ export async function startHead(config: HeadConfig): Promise<RunningHead> {
     cleanups.push(() => ctx.writer.close());
     cleanups.push(() => ctx.retention.stop());
     cleanups.push(async () => {
+      // Letting go of the loops first: the other heads take them over while this one finishes.
+      await ctx.cluster.stop();
       await ctx.health.stop();
       await ctx.alerts.stop();
       await ctx.deliveries.stop();

@@ -47,6 +47,8 @@ export class HealthLoop {
   private inFlight = new Map<number, Promise<LatestCheck | undefined>>();
   private scheduling = false;
   private stopped = false;
+  /** Whether this head runs the checks on timers and tells the alert engine (among several heads, one does). */
+  private leading = false;
   readonly now: () => number;
   readonly stats = { checks: 0, failures: 0 };
 
@@ -54,31 +56,83 @@ export class HealthLoop {
     this.now = o.now ?? Date.now;
   }
 
-  /** Loads the services and their latest results; with `schedule`, starts checking them (the first checks at once, spread over 2 s). */
-  async start(opts: { schedule?: boolean } = {}): Promise<void> {
+  /** Loads the services and their latest results, so pages and the gate answer at once after a restart; `lead` starts the checks. */
+  async start(): Promise<void> {
     await this.load();
+    await this.readNewest();
+  }
+
+  /** This head runs the checks (the only head, or the one holding the loop's lock); with `schedule`, on their timers (the first at once, spread over 2 s). */
+  async lead(opts: { schedule?: boolean } = {}): Promise<void> {
+    this.stopped = false;
+    await this.load();
+    await this.readNewest();
+    this.leading = true;
+    if (opts.schedule) {
+      this.scheduling = true;
+      let i = 0;
+      for (const id of this.rows.keys()) this.arm(id, Math.min(2_000, 100 * i++));
+    }
+  }
+
+  /** Another head runs the checks now: stop the timers and wait for the checks in flight. */
+  async follow(): Promise<void> {
+    this.leading = false;
+    this.scheduling = false;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /**
+   * Another head changed services or recorded results: re-read them. The leading head also hands
+   * results it did not make itself (a re-check on another head) to the alert engine.
+   */
+  async resync(serviceIds: readonly number[]): Promise<void> {
+    if (serviceIds.length === 0) {
+      await this.reload();
+      return;
+    }
+    const before = new Map(serviceIds.map((id) => [id, this.latest.get(id)?.at ?? 0]));
+    await this.readNewest(serviceIds);
+    if (!this.leading) return;
+    for (const id of serviceIds) {
+      const row = this.rows.get(id);
+      const now = this.latest.get(id);
+      if (!row || !now || now.at <= (before.get(id) ?? 0)) continue;
+      await this.tellEngine(row, now.status, now.latencyMs, now.message);
+    }
+  }
+
+  private async readNewest(only?: readonly number[]): Promise<void> {
     const db = this.o.head.database.db;
-    // The newest result and the open window of each service, so pages and the gate answer at once after a restart.
+    const filter = only
+      ? sql`where service_id in (${sql.join(
+          only.map((id) => sql`${id}`),
+          sql`, `,
+        )})`
+      : sql``;
+    // The newest result and the open window of each service.
     const newest = await db.execute(
-      sql`select distinct on (service_id) service_id, at, status, latency_ms, message, details from ${checkResults} order by service_id, at desc`,
+      sql`select distinct on (service_id) service_id, at, status, latency_ms, message, details from ${checkResults} ${filter} order by service_id, at desc`,
     );
     const open = await db.select().from(uptimeWindows).where(isNull(uptimeWindows.endedAt));
     for (const r of (newest as unknown as { rows: Record<string, unknown>[] }).rows) {
       const id = Number(r.service_id);
       const w = open.find((x) => x.serviceId === id);
+      const at = new Date(r.at as string).getTime();
+      if ((this.latest.get(id)?.at ?? 0) > at) continue;
       this.latest.set(id, {
         status: r.status as HealthStatus,
-        at: new Date(r.at as string).getTime(),
+        at,
         latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),
         message: String(r.message ?? ""),
         details: (r.details ?? {}) as Record<string, unknown>,
-        since: w ? w.startedAt.getTime() : new Date(r.at as string).getTime(),
+        since: w ? w.startedAt.getTime() : at,
+        ...((r.details as { requiredFiles?: RequiredFiles } | null)?.requiredFiles
+          ? { files: (r.details as { requiredFiles: RequiredFiles }).requiredFiles }
+          : {}),
       });
-    }
-    if (opts.schedule) {
-      this.scheduling = true;
-      let i = 0;
-      for (const id of this.rows.keys()) this.arm(id, Math.min(2_000, 100 * i++));
     }
   }
 
@@ -259,11 +313,16 @@ export class HealthLoop {
     };
     this.latest.set(row.id, latest);
     this.o.head.live.bus.publish({ topic: "health", serviceIds: [row.id] });
-    await this.o.head.alerts.observeService(
-      { id: row.id, name: row.name, workerId: row.workerId, escalationSeconds: row.escalationSeconds, channelIds: row.channelIds },
-      outcome.status,
-      { latencyMs: outcome.latencyMs, message: outcome.message },
-    );
+    // A re-check on a head that does not lead: the leading head reads the result when the event reaches it.
+    if (this.leading) await this.tellEngine(row, outcome.status, outcome.latencyMs, outcome.message);
     return latest;
+  }
+
+  private tellEngine(row: ServiceRow, status: HealthStatus, latencyMs: number | null, message: string): Promise<void> {
+    return this.o.head.alerts.observeService(
+      { id: row.id, name: row.name, workerId: row.workerId, escalationSeconds: row.escalationSeconds, channelIds: row.channelIds },
+      status,
+      { latencyMs, message },
+    );
   }
 }

@@ -38,6 +38,14 @@ export function probeRouterOf(sessions: AgentSessions): ProbeRouter | undefined 
 export class ProbeRouter {
   private readonly pending = new Map<string, Pending>();
   private readonly local = new Map<number, LocalProbeRunner>();
+  private readonly forwards = new Map<
+    string,
+    {
+      workerId: number;
+      answer: (message: Pick<ProbeResultMessage, "id" | "ok" | "result" | "error">) => void;
+      timer: ReturnType<typeof setTimeout>;
+    }
+  >();
   private readonly transitMs: number;
 
   /** One router per AgentSessions: answers arriving on those sockets come to it (probeRouterOf). */
@@ -63,7 +71,8 @@ export class ProbeRouter {
   /**
    * Runs `probe` on the worker and gives the agent's answer (ok or not: a refused path or a
    * connection refused is an answer). Rejects when the probe is malformed, when no agent of the
-   * worker is connected to this head, or when none answers in time.
+   * worker is connected to this head (or, with other heads on the database, to any), or when none
+   * answers in time.
    */
   run(workerId: number, probe: WorkerProbe, timeoutMs: number): Promise<WorkerProbeAnswer> {
     const problem =
@@ -80,18 +89,44 @@ export class ProbeRouter {
         reject(new Error(`worker ${workerId}'s agent did not answer the ${probe.kind} probe within ${seconds(timeoutMs)}`));
       }, timeoutMs + this.transitMs);
       this.pending.set(id, { workerId, kind: probe.kind, resolve, timer });
+      const message = { type: "probe", id, probe, timeoutMs } as const;
       let sent: boolean;
       try {
-        sent = this.sessions.send(workerId, { type: "probe", id, probe, timeoutMs });
+        sent = this.sessions.send(workerId, message);
       } catch {
         sent = false; // a socket closing under us is the same as no socket
       }
-      if (!sent) {
+      if (sent) return;
+      const notSent = (why: string) => {
+        if (!this.pending.delete(id)) return;
         clearTimeout(timer);
-        this.pending.delete(id);
-        reject(new Error(`worker ${workerId}'s agent is not connected to this head`));
-      }
+        reject(new Error(`worker ${workerId}'s agent is not connected to ${why}`));
+      };
+      const relay = this.sessions.relay;
+      if (!relay) return notSent("this head");
+      // Another head may hold the socket: it sends the probe, and the answer comes back through it (forwarded).
+      relay.send(workerId, message).then(
+        (ok) => {
+          if (!ok) notSent("any head");
+        },
+        (err: unknown) => notSent(`any head (${(err as Error).message})`),
+      );
     });
+  }
+
+  /**
+   * A probe another head sent down a socket this head holds: the agent answers here, and `answer`
+   * takes it back to that head. Forgotten after `ttlMs` (the asking head has given up by then).
+   */
+  forwarded(
+    id: string,
+    workerId: number,
+    answer: (message: Pick<ProbeResultMessage, "id" | "ok" | "result" | "error">) => void,
+    ttlMs: number,
+  ): void {
+    const timer = setTimeout(() => this.forwards.delete(id), ttlMs);
+    timer.unref?.();
+    this.forwards.set(id, { workerId, answer, timer });
   }
 
   /**
@@ -100,6 +135,13 @@ export class ProbeRouter {
    * settled, or one sent to another worker: an agent cannot answer for another.
    */
   resolve(workerId: number, message: Pick<ProbeResultMessage, "id" | "ok" | "result" | "error">): boolean {
+    const f = this.forwards.get(message.id);
+    if (f && f.workerId === workerId) {
+      this.forwards.delete(message.id);
+      clearTimeout(f.timer);
+      f.answer(message);
+      return true;
+    }
     const p = this.pending.get(message.id);
     if (!p || p.workerId !== workerId) return false;
     this.pending.delete(message.id);

@@ -52,6 +52,7 @@ export class Ingestor {
   private infoWritten = new Map<number, string>();
   readonly stats = { accepted: 0, rejected: 0 };
   private listeners: ((entry: { workerId: number; sample: Sample }) => void)[] = [];
+  private committedListeners: ((workerId: number) => void)[] = [];
   /** Per GPU row id, the process-recording slots (ts / interval) recently recorded. */
   private processSlots = new Map<number, number[]>();
   private readonly processIntervalMs: number;
@@ -85,6 +86,11 @@ export class Ingestor {
     this.listeners.push(fn);
   }
 
+  /** Called once a sample's rows are committed (other heads are told then, so they can read them). */
+  onCommitted(fn: (workerId: number) => void): void {
+    this.committedListeners.push(fn);
+  }
+
   /** Validates untrusted JSON, then ingests it. Throws SampleRejected with the offending field. */
   async ingestUntrusted(worker: IngestWorker, value: unknown): Promise<void> {
     const check = checkSample(value);
@@ -116,7 +122,7 @@ export class Ingestor {
     this.stats.accepted++;
     this.latest.update({ workerId: worker.id, workerName: worker.name, receivedAt: new Date(), sample });
     for (const fn of this.listeners) fn({ workerId: worker.id, sample });
-    return this.writer.write({
+    const committed = this.writer.write({
       workerId: worker.id,
       seq: sample.seq,
       ts,
@@ -124,6 +130,14 @@ export class Ingestor {
       gpus: gpuRows,
       processes,
     });
+    if (this.committedListeners.length > 0)
+      committed.then(
+        () => {
+          for (const fn of this.committedListeners) fn(worker.id);
+        },
+        () => {},
+      );
+    return committed;
   }
 
   private async recordStaticInfo(workerId: number, sample: Sample): Promise<void> {

@@ -1,5 +1,5 @@
 // Latest-state cache: the newest sample of every worker, kept in memory for the API and rebuilt from the database at start.
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { gpuProcesses, gpuSamples, gpus, hostSamples, workers } from "../db/schema/index.ts";
 import type { GpuProcess, Sample } from "../protocol/sample.ts";
@@ -75,16 +75,31 @@ export class LatestCache {
 
   /** Loads each worker's newest stored sample, so a restarted head answers at once. */
   async rebuild(db: Db): Promise<number> {
+    const loaded = await this.loadNewest(db);
+    await this.rebuildTrails(db);
+    return loaded;
+  }
+
+  /**
+   * Reads these workers' newest stored samples (another head ingested them and told this one after
+   * its commit); returns the ids whose entry moved forward.
+   */
+  async refresh(db: Db, workerIds: readonly number[]): Promise<number[]> {
+    if (workerIds.length === 0) return [];
+    const before = new Map(workerIds.map((id) => [id, this.byWorker.get(id)]));
+    await this.loadNewest(db, workerIds);
+    return workerIds.filter((id) => this.byWorker.get(id) !== before.get(id));
+  }
+
+  private async loadNewest(db: Db, only?: readonly number[]): Promise<number> {
+    const newest = and(
+      eq(hostSamples.workerId, workers.id),
+      eq(hostSamples.ts, sql`(select max(${hostSamples.ts}) from ${hostSamples} where ${hostSamples.workerId} = ${workers.id})`),
+    );
     const latest = await db
       .select({ worker: workers, host: hostSamples })
       .from(workers)
-      .innerJoin(
-        hostSamples,
-        and(
-          eq(hostSamples.workerId, workers.id),
-          eq(hostSamples.ts, sql`(select max(${hostSamples.ts}) from ${hostSamples} where ${hostSamples.workerId} = ${workers.id})`),
-        ),
-      );
+      .innerJoin(hostSamples, only ? and(newest, inArray(workers.id, [...only])) : newest);
     for (const { worker, host } of latest) {
       const gpuRows = await db
         .select({ row: gpuSamples, gpu: gpus })
@@ -125,6 +140,10 @@ export class LatestCache {
         sample: sampleFromRows(worker, host, gpuRows, (id) => procs.get(id) ?? []),
       });
     }
+    return latest.length;
+  }
+
+  private async rebuildTrails(db: Db): Promise<void> {
     // The sparklines' trails: each worker's last samples of the past 10 minutes, from storage.
     const trail = await db.execute<{ worker_id: number; ts: string | Date; cpu: number | null; gpu: number | null }>(sql`
       select h.worker_id, h.ts, h.cpu_percent as cpu,
@@ -147,6 +166,5 @@ export class LatestCache {
         cpuPercent: r.cpu === null ? null : Number(r.cpu),
       });
     }
-    return latest.length;
   }
 }

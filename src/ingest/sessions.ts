@@ -10,8 +10,16 @@ export interface AgentConnection {
   close(code: number, reason: string): void;
 }
 
+/** The way to the agents whose sockets other heads hold (several heads on one PostgreSQL: src/cluster/relay.ts). */
+export interface SessionRelay {
+  /** Hands the message to the head holding the worker's socket; resolves whether one sent it. */
+  send(workerId: number, message: HeadMessage): Promise<boolean>;
+}
+
 export class AgentSessions {
   private byWorker = new Map<number, Set<AgentConnection>>();
+  /** Set when this head shares its database with others: an agent may be connected to any of them. */
+  relay: SessionRelay | null = null;
 
   add(c: AgentConnection): void {
     let set = this.byWorker.get(c.workerId);
@@ -36,6 +44,18 @@ export class AgentSessions {
     const newest = [...set].sort((a, b) => b.connectedAt.getTime() - a.connectedAt.getTime())[0]!;
     newest.send(message);
     return true;
+  }
+
+  /** Sends on this head's socket of the worker, or through the head holding one; false when no head sent it. */
+  async sendAnywhere(workerId: number, message: HeadMessage): Promise<boolean> {
+    let sent = false;
+    try {
+      sent = this.send(workerId, message);
+    } catch {
+      sent = false; // a socket closing under us is the same as no socket here
+    }
+    if (sent) return true;
+    return this.relay ? this.relay.send(workerId, message) : false;
   }
 
   /** Ends every connection of a worker (revoked or rotated). */

@@ -1,10 +1,10 @@
-// The retention loop of the head: rollups every few seconds, pruning every hour, one head at a time under an advisory lock.
+// The retention loop of the head: rollups every few seconds, pruning every hour, run by the head leading it and each job under an advisory lock.
 import type { Database } from "../db/client.ts";
 import type { Logger } from "../log.ts";
 import { prune, type PruneResult, type Retention } from "./prune.ts";
 import { rollupPending, type RollupResult } from "./rollup.ts";
 
-/** Advisory-lock key of the retention loop (any constant unique among Vigil's loops). */
+/** Advisory-lock key of one rollup or prune job (any constant unique among Vigil's locks; the loop's own leadership key is in src/cluster/leader.ts). */
 export const RETENTION_LOCK = 0x76_69_67_02;
 
 export interface RetentionLoopOptions {
@@ -16,6 +16,11 @@ export interface RetentionLoopOptions {
   pruneEveryMs?: number;
   /** The first prune, a little after start so start-up is not slowed by it. */
   firstPruneAfterMs?: number;
+  /**
+   * Whether this head runs the timers' jobs now (among several heads, the one leading the
+   * retention loop: src/cluster/leader.ts); default always. Jobs asked for directly always run.
+   */
+  leads?: () => boolean;
 }
 
 export interface RetentionLoop {
@@ -55,8 +60,9 @@ export function startRetentionLoop(opts: RetentionLoopOptions): RetentionLoop {
       return removed;
     });
 
+  const leads = opts.leads ?? (() => true);
   const rollupTimer = setInterval(() => {
-    if (stopped) return;
+    if (stopped || !leads()) return;
     rollup().then(
       () => {
         rollupFailures = 0;
@@ -70,7 +76,7 @@ export function startRetentionLoop(opts: RetentionLoopOptions): RetentionLoop {
   rollupTimer.unref();
 
   const pruneSafely = () => {
-    if (stopped) return;
+    if (stopped || !leads()) return;
     pruneJob().catch((err: unknown) => log.warn("pruning failed; will retry next hour", { error: err }));
   };
   const firstPrune = setTimeout(pruneSafely, opts.firstPruneAfterMs ?? 60_000);
