@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import type { HeadContext } from "./head/context.ts";
 import { log } from "./log.ts";
 import { ROUTE_GROUPS } from "./routes/index.ts";
+import { knownFailure } from "./routes/respond.ts";
 import { SECURITY_HEADERS } from "./auth/security.ts";
 import { ACCESS_DETAIL_KEY } from "./auth/plugin.ts";
 import { MAX_MESSAGE_BYTES } from "./protocol/messages.ts";
@@ -21,6 +22,8 @@ export function createApp(ctx: HeadContext) {
         const message = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
         return Response.json({ error: message }, { status: 400 });
       }
+      const known = knownFailure(error);
+      if (known) return Response.json({ error: known.error }, { status: known.status });
       log.error("request failed", { path, code, error });
       return Response.json({ error: "internal error; see the head's log" }, { status: 500 });
     });

@@ -10,7 +10,6 @@ import { InputError } from "../auth/text.ts";
 import type { HeadContext } from "../head/context.ts";
 import { testNotification } from "../notifiers/test-notification.ts";
 import { guard } from "./guard.ts";
-import { failJson } from "./respond.ts";
 import { doc, queryParams } from "./openapi.ts";
 
 const ID_PARAMS = t.Object({ id: t.String({ description: "The id, from the matching list call.", examples: ["12"] }) });
@@ -86,25 +85,21 @@ export function alertApiRoutes(ctx: HeadContext) {
     .get(
       "/alerts",
       async ({ query, set }) => {
-        try {
-          const state = query.state ?? "open";
-          if (!["open", "all", "pending", "firing", "nodata", "resolved"].includes(state))
-            throw new InputError("state: expected open, all, pending, firing, nodata or resolved");
-          const since = query.since ? new Date(query.since) : undefined;
-          if (since && Number.isNaN(since.getTime())) throw new InputError("since: not a time (ISO 8601)");
-          const rows = await store.listAlerts(db, {
-            state: state === "all" ? undefined : state,
-            workerId: query.worker ? idOf(query.worker, "worker") : undefined,
-            rule: query.rule || undefined,
-            since,
-            before: query.before ? idOf(query.before, "alert") : undefined,
-            limit: query.limit ? Number(query.limit) || 100 : 100,
-          });
-          const live = liveById();
-          return { alerts: rows.map((r) => json(r, live.get(r.alert.id))) };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        const state = query.state ?? "open";
+        if (!["open", "all", "pending", "firing", "nodata", "resolved"].includes(state))
+          throw new InputError("state: expected open, all, pending, firing, nodata or resolved");
+        const since = query.since ? new Date(query.since) : undefined;
+        if (since && Number.isNaN(since.getTime())) throw new InputError("since: not a time (ISO 8601)");
+        const rows = await store.listAlerts(db, {
+          state: state === "all" ? undefined : state,
+          workerId: query.worker ? idOf(query.worker, "worker") : undefined,
+          rule: query.rule || undefined,
+          since,
+          before: query.before ? idOf(query.before, "alert") : undefined,
+          limit: query.limit ? Number(query.limit) || 100 : 100,
+        });
+        const live = liveById();
+        return { alerts: rows.map((r) => json(r, live.get(r.alert.id))) };
       },
       {
         access: "viewer",
@@ -133,32 +128,28 @@ export function alertApiRoutes(ctx: HeadContext) {
     .get(
       "/alerts/:id",
       async ({ params, set }) => {
-        try {
-          const d = await store.alertDetail(db, idOf(params.id, "alert"));
-          return {
-            alert: json(d, liveById().get(d.alert.id)),
-            events: d.events.map((e) => ({
-              at: e.at.toISOString(),
-              kind: e.kind,
-              severity: e.severity,
-              value: e.value,
-              notified: e.notified,
-              suppressed: e.suppressed,
-              actor: e.actor,
-            })),
-            deliveries: d.deliveries.map(({ d: x, channel }) => ({
-              channel,
-              event: (x.payload as { event?: string }).event ?? null,
-              status: x.status,
-              attempts: x.attempts,
-              lastError: x.lastError,
-              createdAt: x.createdAt.toISOString(),
-              deliveredAt: x.deliveredAt?.toISOString() ?? null,
-            })),
-          };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        const d = await store.alertDetail(db, idOf(params.id, "alert"));
+        return {
+          alert: json(d, liveById().get(d.alert.id)),
+          events: d.events.map((e) => ({
+            at: e.at.toISOString(),
+            kind: e.kind,
+            severity: e.severity,
+            value: e.value,
+            notified: e.notified,
+            suppressed: e.suppressed,
+            actor: e.actor,
+          })),
+          deliveries: d.deliveries.map(({ d: x, channel }) => ({
+            channel,
+            event: (x.payload as { event?: string }).event ?? null,
+            status: x.status,
+            attempts: x.attempts,
+            lastError: x.lastError,
+            createdAt: x.createdAt.toISOString(),
+            deliveredAt: x.deliveredAt?.toISOString() ?? null,
+          })),
+        };
       },
       {
         access: "viewer",
@@ -201,15 +192,11 @@ export function alertApiRoutes(ctx: HeadContext) {
     .post(
       "/alerts/:id/ack",
       async ({ params, principal, client, set }) => {
-        try {
-          const id = idOf(params.id, "alert");
-          const actor = actorOf(principal, client.ip);
-          if (!(await ctx.alerts.acknowledge(id, actor.label))) throw new InputError(`no open alert with id ${id}`);
-          await audit(db, actor, { action: "alert.ack", target: `alert:${id}` });
-          return { acknowledged: true };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        const id = idOf(params.id, "alert");
+        const actor = actorOf(principal, client.ip);
+        if (!(await ctx.alerts.acknowledge(id, actor.label))) throw new InputError(`no open alert with id ${id}`);
+        await audit(db, actor, { action: "alert.ack", target: `alert:${id}` });
+        return { acknowledged: true };
       },
       {
         access: "admin",
@@ -243,14 +230,10 @@ export function alertApiRoutes(ctx: HeadContext) {
     .post(
       "/silences",
       async ({ body, principal, client, set }) => {
-        try {
-          const row = await store.addSilence(db, actorOf(principal, client.ip), body, new Date(ctx.alerts.now()));
-          await changed();
-          set.status = 201;
-          return { silence: silenceJson(row) };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        const row = await store.addSilence(db, actorOf(principal, client.ip), body, new Date(ctx.alerts.now()));
+        await changed();
+        set.status = 201;
+        return { silence: silenceJson(row) };
       },
       {
         access: "admin",
@@ -284,13 +267,9 @@ export function alertApiRoutes(ctx: HeadContext) {
     .delete(
       "/silences/:id",
       async ({ params, principal, client, set }) => {
-        try {
-          await store.cancelSilence(db, actorOf(principal, client.ip), idOf(params.id, "active silence"));
-          await changed();
-          return { cancelled: true };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        await store.cancelSilence(db, actorOf(principal, client.ip), idOf(params.id, "active silence"));
+        await changed();
+        return { cancelled: true };
       },
       {
         access: "admin",
@@ -342,13 +321,9 @@ export function alertApiRoutes(ctx: HeadContext) {
     .post(
       "/thresholds",
       async ({ body, principal, client, set }) => {
-        try {
-          const row = await store.saveThreshold(db, actorOf(principal, client.ip), body);
-          await changed();
-          return { threshold: thresholdJson(row) };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        const row = await store.saveThreshold(db, actorOf(principal, client.ip), body);
+        await changed();
+        return { threshold: thresholdJson(row) };
       },
       {
         access: "admin",
@@ -382,13 +357,9 @@ export function alertApiRoutes(ctx: HeadContext) {
     .delete(
       "/thresholds/:id",
       async ({ params, principal, client, set }) => {
-        try {
-          await store.deleteThreshold(db, actorOf(principal, client.ip), idOf(params.id, "threshold"));
-          await changed();
-          return { deleted: true };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        await store.deleteThreshold(db, actorOf(principal, client.ip), idOf(params.id, "threshold"));
+        await changed();
+        return { deleted: true };
       },
       {
         access: "admin",
@@ -405,13 +376,9 @@ export function alertApiRoutes(ctx: HeadContext) {
     .put(
       "/thresholds/builtins/:kind",
       async ({ params, body, principal, client, set }) => {
-        try {
-          await store.saveBuiltin(db, actorOf(principal, client.ip), params.kind, body);
-          await changed();
-          return { builtin: (await store.listBuiltins(db)).find((b) => b.kind === params.kind) };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        await store.saveBuiltin(db, actorOf(principal, client.ip), params.kind, body);
+        await changed();
+        return { builtin: (await store.listBuiltins(db)).find((b) => b.kind === params.kind) };
       },
       {
         access: "admin",
@@ -452,13 +419,9 @@ export function alertApiRoutes(ctx: HeadContext) {
     .put(
       "/alerts/settings",
       async ({ body, principal, client, set }) => {
-        try {
-          const settings = await store.saveSettings(db, actorOf(principal, client.ip), body);
-          await changed();
-          return { settings };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        const settings = await store.saveSettings(db, actorOf(principal, client.ip), body);
+        await changed();
+        return { settings };
       },
       {
         access: "admin",
@@ -499,14 +462,10 @@ export function alertApiRoutes(ctx: HeadContext) {
     .post(
       "/channels",
       async ({ body, principal, client, set }) => {
-        try {
-          const row = await store.saveChannel(db, actorOf(principal, client.ip), body);
-          await changed();
-          set.status = 201;
-          return { channel: store.publicChannel(row) };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        const row = await store.saveChannel(db, actorOf(principal, client.ip), body);
+        await changed();
+        set.status = 201;
+        return { channel: store.publicChannel(row) };
       },
       {
         access: "admin",
@@ -539,13 +498,9 @@ export function alertApiRoutes(ctx: HeadContext) {
     .put(
       "/channels/:id",
       async ({ params, body, principal, client, set }) => {
-        try {
-          const row = await store.saveChannel(db, actorOf(principal, client.ip), body, idOf(params.id, "channel"));
-          await changed();
-          return { channel: store.publicChannel(row) };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        const row = await store.saveChannel(db, actorOf(principal, client.ip), body, idOf(params.id, "channel"));
+        await changed();
+        return { channel: store.publicChannel(row) };
       },
       {
         access: "admin",
@@ -563,13 +518,9 @@ export function alertApiRoutes(ctx: HeadContext) {
     .delete(
       "/channels/:id",
       async ({ params, principal, client, set }) => {
-        try {
-          await store.deleteChannel(db, actorOf(principal, client.ip), idOf(params.id, "channel"));
-          await changed();
-          return { deleted: true };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        await store.deleteChannel(db, actorOf(principal, client.ip), idOf(params.id, "channel"));
+        await changed();
+        return { deleted: true };
       },
       {
         access: "admin",
@@ -585,14 +536,10 @@ export function alertApiRoutes(ctx: HeadContext) {
     .post(
       "/channels/:id/test",
       async ({ params, set }) => {
-        try {
-          const c = await store.getChannel(db, idOf(params.id, "channel"));
-          const outcome = await ctx.deliveries.sendNow(c.kind, c.config, testNotification(c.name, { publicUrl: ctx.config.publicUrl }));
-          if (!outcome.ok) set.status = 502;
-          return outcome.ok ? { delivered: true } : { delivered: false, error: outcome.error };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        const c = await store.getChannel(db, idOf(params.id, "channel"));
+        const outcome = await ctx.deliveries.sendNow(c.kind, c.config, testNotification(c.name, { publicUrl: ctx.config.publicUrl }));
+        if (!outcome.ok) set.status = 502;
+        return outcome.ok ? { delivered: true } : { delivered: false, error: outcome.error };
       },
       {
         access: "admin",
@@ -614,26 +561,22 @@ export function alertApiRoutes(ctx: HeadContext) {
     .get(
       "/channels/:id/deliveries",
       async ({ params, set }) => {
-        try {
-          const id = idOf(params.id, "channel");
-          await store.getChannel(db, id);
-          const rows = await store.channelDeliveries(db, id);
-          return {
-            deliveries: rows.map((x) => ({
-              id: x.id,
-              alertId: x.alertId,
-              event: (x.payload as { event?: string }).event ?? null,
-              status: x.status,
-              attempts: x.attempts,
-              lastError: x.lastError,
-              nextAttemptAt: x.status === "queued" ? x.nextAttemptAt.toISOString() : null,
-              createdAt: x.createdAt.toISOString(),
-              deliveredAt: x.deliveredAt?.toISOString() ?? null,
-            })),
-          };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        const id = idOf(params.id, "channel");
+        await store.getChannel(db, id);
+        const rows = await store.channelDeliveries(db, id);
+        return {
+          deliveries: rows.map((x) => ({
+            id: x.id,
+            alertId: x.alertId,
+            event: (x.payload as { event?: string }).event ?? null,
+            status: x.status,
+            attempts: x.attempts,
+            lastError: x.lastError,
+            nextAttemptAt: x.status === "queued" ? x.nextAttemptAt.toISOString() : null,
+            createdAt: x.createdAt.toISOString(),
+            deliveredAt: x.deliveredAt?.toISOString() ?? null,
+          })),
+        };
       },
       {
         access: "admin",

@@ -149,22 +149,18 @@ export function healthApiRoutes(ctx: HeadContext) {
     .post(
       "/preflight/overrides",
       async ({ body, principal, client, set }) => {
-        try {
-          const row = await addOverride(db, actorOf(principal, client.ip), body, ctx.health.now());
-          ctx.live.bus.publish({ topic: "health", serviceIds: [] });
-          set.status = 201;
-          return {
-            override: {
-              id: row.id,
-              check: row.check,
-              reason: row.reason,
-              createdBy: row.createdBy,
-              expiresAt: row.expiresAt.toISOString(),
-            },
-          };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        const row = await addOverride(db, actorOf(principal, client.ip), body, ctx.health.now());
+        ctx.live.bus.publish({ topic: "health", serviceIds: [] });
+        set.status = 201;
+        return {
+          override: {
+            id: row.id,
+            check: row.check,
+            reason: row.reason,
+            createdBy: row.createdBy,
+            expiresAt: row.expiresAt.toISOString(),
+          },
+        };
       },
       {
         access: "admin",
@@ -205,13 +201,9 @@ export function healthApiRoutes(ctx: HeadContext) {
     .delete(
       "/preflight/overrides/:id",
       async ({ params, principal, client, set }) => {
-        try {
-          await cancelOverride(db, actorOf(principal, client.ip), idOf(params.id, "active override"));
-          ctx.live.bus.publish({ topic: "health", serviceIds: [] });
-          return { cancelled: true };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        await cancelOverride(db, actorOf(principal, client.ip), idOf(params.id, "active override"));
+        ctx.live.bus.publish({ topic: "health", serviceIds: [] });
+        return { cancelled: true };
       },
       {
         access: "admin",
@@ -261,40 +253,36 @@ export function healthApiRoutes(ctx: HeadContext) {
     .get(
       "/services/:id",
       async ({ params, query, set }) => {
-        try {
-          const s = serviceOf(params.id);
-          const days = query.days ? Number(query.days) : 7;
-          if (!Number.isInteger(days) || days < 1 || days > 30) throw new InputError("days: from 1 to 30");
-          const report = await store.uptimeReport(db, s.id, ctx.health.now(), weight(), days * DAY);
-          const iso = (ms: number) => new Date(ms).toISOString();
-          return {
-            service: await serviceJson(s),
-            uptime: { "7d": report.uptime7d, "30d": report.uptime30d },
-            timeline: report.timeline.map((x) => ({
-              status: x.status,
-              from: iso(x.from),
-              to: iso(x.to),
-              ongoing: x.ongoing,
-              message: x.message ?? "",
-            })),
-            incidents: report.incidents.map((x) => ({
-              status: x.status,
-              startedAt: iso(x.startedAt),
-              endedAt: x.endedAt === null ? null : iso(x.endedAt),
-              durationMs: x.durationMs,
-              message: x.message ?? "",
-            })),
-            checks: (await store.recentChecks(db, s.id)).map((c) => ({
-              at: c.at.toISOString(),
-              status: c.status,
-              latencyMs: c.latencyMs,
-              message: c.message,
-              details: c.details,
-            })),
-          };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        const s = serviceOf(params.id);
+        const days = query.days ? Number(query.days) : 7;
+        if (!Number.isInteger(days) || days < 1 || days > 30) throw new InputError("days: from 1 to 30");
+        const report = await store.uptimeReport(db, s.id, ctx.health.now(), weight(), days * DAY);
+        const iso = (ms: number) => new Date(ms).toISOString();
+        return {
+          service: await serviceJson(s),
+          uptime: { "7d": report.uptime7d, "30d": report.uptime30d },
+          timeline: report.timeline.map((x) => ({
+            status: x.status,
+            from: iso(x.from),
+            to: iso(x.to),
+            ongoing: x.ongoing,
+            message: x.message ?? "",
+          })),
+          incidents: report.incidents.map((x) => ({
+            status: x.status,
+            startedAt: iso(x.startedAt),
+            endedAt: x.endedAt === null ? null : iso(x.endedAt),
+            durationMs: x.durationMs,
+            message: x.message ?? "",
+          })),
+          checks: (await store.recentChecks(db, s.id)).map((c) => ({
+            at: c.at.toISOString(),
+            status: c.status,
+            latencyMs: c.latencyMs,
+            message: c.message,
+            details: c.details,
+          })),
+        };
       },
       {
         access: "viewer",
@@ -347,14 +335,10 @@ export function healthApiRoutes(ctx: HeadContext) {
     .post(
       "/services",
       async ({ body, principal, client, set }) => {
-        try {
-          const row = await store.saveService(db, actorOf(principal, client.ip), body);
-          await changed(row.id);
-          set.status = 201;
-          return { service: await serviceJson(ctx.health.service(row.id) ?? row) };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        const row = await store.saveService(db, actorOf(principal, client.ip), body);
+        await changed(row.id);
+        set.status = 201;
+        return { service: await serviceJson(ctx.health.service(row.id) ?? row) };
       },
       {
         access: "admin",
@@ -410,13 +394,9 @@ export function healthApiRoutes(ctx: HeadContext) {
     .put(
       "/services/:id",
       async ({ params, body, principal, client, set }) => {
-        try {
-          const row = await store.saveService(db, actorOf(principal, client.ip), body, idOf(params.id));
-          await changed(row.id);
-          return { service: await serviceJson(ctx.health.service(row.id) ?? row) };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        const row = await store.saveService(db, actorOf(principal, client.ip), body, idOf(params.id));
+        await changed(row.id);
+        return { service: await serviceJson(ctx.health.service(row.id) ?? row) };
       },
       {
         access: "admin",
@@ -433,13 +413,9 @@ export function healthApiRoutes(ctx: HeadContext) {
     .delete(
       "/services/:id",
       async ({ params, principal, client, set }) => {
-        try {
-          await store.deleteService(db, actorOf(principal, client.ip), idOf(params.id));
-          await changed();
-          return { deleted: true };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        await store.deleteService(db, actorOf(principal, client.ip), idOf(params.id));
+        await changed();
+        return { deleted: true };
       },
       {
         access: "admin",
@@ -455,13 +431,9 @@ export function healthApiRoutes(ctx: HeadContext) {
     .post(
       "/services/:id/check",
       async ({ params, principal, client, set }) => {
-        try {
-          const s = serviceOf(params.id);
-          await audit(db, actorOf(principal, client.ip), { action: "service.check", target: s.name });
-          return { latest: latestJson(await ctx.health.checkNow(s.id)) };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        const s = serviceOf(params.id);
+        await audit(db, actorOf(principal, client.ip), { action: "service.check", target: s.name });
+        return { latest: latestJson(await ctx.health.checkNow(s.id)) };
       },
       {
         access: "admin",
@@ -477,13 +449,9 @@ export function healthApiRoutes(ctx: HeadContext) {
     .post(
       "/services/:id/diagnose",
       async ({ params, principal, client, set }) => {
-        try {
-          const s = serviceOf(params.id);
-          await audit(db, actorOf(principal, client.ip), { action: "service.diagnose", target: s.name });
-          return { lines: await ctx.health.diagnose(s.id) };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        const s = serviceOf(params.id);
+        await audit(db, actorOf(principal, client.ip), { action: "service.diagnose", target: s.name });
+        return { lines: await ctx.health.diagnose(s.id) };
       },
       {
         access: "admin",
@@ -546,25 +514,21 @@ export function healthApiRoutes(ctx: HeadContext) {
     .post(
       "/services/:id/restart",
       async ({ params, body, principal, client, set }) => {
-        try {
-          const s = serviceOf(params.id);
-          const unit =
-            s.kind === "unit" && typeof s.config.unit === "string"
-              ? s.config.unit
-              : s.logSource?.startsWith("unit:")
-                ? s.logSource.slice(5)
-                : null;
-          if (!unit || s.workerId === null) throw new InputError(`${s.name} is not a unit on a worker; nothing to restart`);
-          const b = (body ?? {}) as Record<string, unknown>;
-          const row = await requestRestart(db, ctx.sessions, actorOf(principal, client.ip), s.workerId, {
-            ...b,
-            service: unit.includes(".") ? unit : `${unit}.service`,
-          });
-          set.status = 202;
-          return { restart: row };
-        } catch (err) {
-          return failJson(set, err);
-        }
+        const s = serviceOf(params.id);
+        const unit =
+          s.kind === "unit" && typeof s.config.unit === "string"
+            ? s.config.unit
+            : s.logSource?.startsWith("unit:")
+              ? s.logSource.slice(5)
+              : null;
+        if (!unit || s.workerId === null) throw new InputError(`${s.name} is not a unit on a worker; nothing to restart`);
+        const b = (body ?? {}) as Record<string, unknown>;
+        const row = await requestRestart(db, ctx.sessions, actorOf(principal, client.ip), s.workerId, {
+          ...b,
+          service: unit.includes(".") ? unit : `${unit}.service`,
+        });
+        set.status = 202;
+        return { restart: row };
       },
       {
         access: "admin",

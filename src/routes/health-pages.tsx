@@ -34,6 +34,7 @@ import { OVERRIDE_DURATIONS } from "../../views/partials/health/preflight.tsx";
 import { guard } from "./guard.ts";
 import { hidden } from "./openapi.ts";
 import { decodeKey, field, htmlPage, redirect } from "./respond.ts";
+import type { ClientInfo } from "../auth/client-ip.ts";
 import { viewerOf } from "./viewer.ts";
 
 type ListExtras = Pick<HealthPageProps, "addForm" | "overrideForm" | "notice" | "error">;
@@ -48,6 +49,15 @@ const fromHtmx = (request: Request) => request.headers.get("hx-request") === "tr
 /** Success: a 303 back to the page (a reload does not post again), or nothing at all for htmx. */
 function done(request: Request, location: string): Response {
   return fromHtmx(request) ? new Response(null, { status: 204 }) : redirect(location);
+}
+
+/** What the /health/:id handlers read of Elysia's context. */
+interface ServiceRequest {
+  params: { id: string };
+  principal: Principal | null;
+  client: ClientInfo;
+  request: Request;
+  body: unknown;
 }
 
 export function healthPageRoutes(ctx: HeadContext) {
@@ -107,6 +117,15 @@ export function healthPageRoutes(ctx: HeadContext) {
     const id = idOf(key);
     return id === null ? undefined : ctx.health.service(id);
   };
+
+  /** A /health/:id handler given its service, or the not-found page when :id names none. */
+  const withService =
+    (handler: (c: ServiceRequest, s: ServiceRow) => Promise<Response>) =>
+    async (c: ServiceRequest): Promise<Response> => {
+      const key = decodeKey(c.params.id);
+      const s = serviceOf(key);
+      return s ? handler(c, s) : notFound(c.principal, key);
+    };
 
   /** The log's last lines, read on the service's worker by its agent (the same probe as GET /api/v1/services/:id/log). */
   async function readLog(s: ServiceRow): Promise<LogView> {
@@ -231,17 +250,14 @@ export function healthPageRoutes(ctx: HeadContext) {
       )
       .get(
         "/health/:id",
-        async ({ params, principal, client, request }) => {
-          const key = decodeKey(params.id);
-          const s = serviceOf(key);
-          if (!s) return notFound(principal, key);
+        withService(async ({ principal, client, request }, s) => {
           const url = new URL(request.url);
           const admin = viewerOf(principal).role === "admin";
           // The log is for admins; for anyone else ?log=1 is ignored.
           const log =
             admin && url.searchParams.get("log") === "1" && !logUnavailable(s) ? await openLog(principal, client.ip, s) : undefined;
           return renderDetail(principal, s, url, { log });
-        },
+        }),
         { access: "viewer", detail: hidden() },
       )
       .get(
@@ -257,10 +273,7 @@ export function healthPageRoutes(ctx: HeadContext) {
       )
       .get(
         "/health/:id/edit",
-        async ({ params, principal }) => {
-          const key = decodeKey(params.id);
-          const s = serviceOf(key);
-          if (!s) return notFound(principal, key);
+        withService(async ({ principal }, s) => {
           const rc = new RenderContext(ctx);
           const [summary, workers] = await Promise.all([fleetStatus(rc), workerChoices(rc)]);
           return htmlPage(
@@ -271,15 +284,12 @@ export function healthPageRoutes(ctx: HeadContext) {
               workers={workers}
             />,
           );
-        },
+        }),
         { access: "admin", detail: hidden() },
       )
       .post(
         "/health/:id/edit",
-        async ({ params, body, principal, client }) => {
-          const key = decodeKey(params.id);
-          const s = serviceOf(key);
-          if (!s) return notFound(principal, key);
+        withService(async ({ body, principal, client }, s) => {
           // The kind stays the stored one, whatever the form says.
           const values = readServiceForm((name) => field(body, name), s.kind);
           try {
@@ -301,51 +311,39 @@ export function healthPageRoutes(ctx: HeadContext) {
               400,
             );
           }
-        },
+        }),
         { access: "admin", detail: hidden() },
       )
       .post(
         "/health/:id/delete",
-        async ({ params, principal, client }) => {
-          const key = decodeKey(params.id);
-          const s = serviceOf(key);
-          if (!s) return notFound(principal, key);
+        withService(async ({ principal, client }, s) => {
           await deleteService(db, actorOf(principal, client.ip), s.id);
           await changed();
           return redirect("/health?deleted=1");
-        },
+        }),
         { access: "admin", detail: hidden() },
       )
       .post(
         "/health/:id/check",
-        async ({ params, principal, client, request }) => {
-          const key = decodeKey(params.id);
-          const s = serviceOf(key);
-          if (!s) return notFound(principal, key);
+        withService(async ({ principal, client, request }, s) => {
           await audit(db, actorOf(principal, client.ip), { action: "service.check", target: s.name });
           await ctx.health.checkNow(s.id);
           return done(request, `/health/${s.id}?checked=1#service-latest`);
-        },
+        }),
         { access: "admin", detail: hidden() },
       )
       .post(
         "/health/:id/diagnose",
-        async ({ params, principal, client, request }) => {
-          const key = decodeKey(params.id);
-          const s = serviceOf(key);
-          if (!s) return notFound(principal, key);
+        withService(async ({ principal, client, request }, s) => {
           await audit(db, actorOf(principal, client.ip), { action: "service.diagnose", target: s.name });
           const lines = await ctx.health.diagnose(s.id);
           return renderDetail(principal, s, new URL(request.url), { diagnosis: { lines, at: Date.now() } });
-        },
+        }),
         { access: "admin", detail: hidden() },
       )
       .post(
         "/health/:id/restart",
-        async ({ params, body, principal, client, request }) => {
-          const key = decodeKey(params.id);
-          const s = serviceOf(key);
-          if (!s) return notFound(principal, key);
+        withService(async ({ body, principal, client, request }, s) => {
           const values = { reason: field(body, "reason"), force: field(body, "force") === "on" };
           const actor = actorOf(principal, client.ip);
           try {
@@ -365,7 +363,7 @@ export function healthPageRoutes(ctx: HeadContext) {
             const url = new URL(`/health/${s.id}`, request.url);
             return renderDetail(principal, s, url, { restart: { error: `Not restarted: ${(err as Error).message}.`, values } }, status);
           }
-        },
+        }),
         { access: "admin", detail: hidden() },
       )
       // Off unless VIGIL_STATUS_PUBLIC=true: then anyone may see which services are up, by name, and nothing else.

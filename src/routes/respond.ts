@@ -35,18 +35,21 @@ export function decodeKey(raw: string): string {
 }
 
 /**
- * The JSON answer to a handler's failure: an InputError is the caller's to fix (404 when it names
- * something that does not exist, 400 otherwise), a worker whose agent is away a 409; anything else
- * is thrown on, to the error handler (500, logged).
+ * What a handler's failure means to its caller: an InputError is the caller's to fix (404 when it names
+ * something that does not exist, 400 otherwise), a worker whose agent is away a 409; anything else is
+ * undefined here, a fault of the head (500, logged). The app's error handler answers every route group
+ * with it, so handlers just throw.
  */
+export function knownFailure(err: unknown): { status: number; error: string } | undefined {
+  if (err instanceof InputError) return { status: err.message.startsWith("no ") ? 404 : 400, error: err.message };
+  if (err instanceof WorkerNotConnected) return { status: 409, error: err.message };
+  return undefined;
+}
+
+/** For a handler that catches to answer some failures its own way: the known ones as knownFailure says, the rest thrown on. */
 export function failJson(set: { status?: number | string }, err: unknown): { error: string } {
-  if (err instanceof InputError) {
-    set.status = err.message.startsWith("no ") ? 404 : 400;
-    return { error: err.message };
-  }
-  if (err instanceof WorkerNotConnected) {
-    set.status = 409;
-    return { error: err.message };
-  }
-  throw err;
+  const known = knownFailure(err);
+  if (!known) throw err;
+  set.status = known.status;
+  return { error: known.error };
 }
