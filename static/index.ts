@@ -14,6 +14,7 @@ import workerCss from "./worker.css" with { type: "file" };
 import chartsJs from "./charts.js" with { type: "file" };
 import alertsCss from "./alerts.css" with { type: "file" };
 import healthCss from "./health.css" with { type: "file" };
+import kindFieldsJs from "./kind-fields.js" with { type: "file" };
 
 export interface StaticAsset {
   /** Path inside the binary (or on disk when run from source). */
@@ -40,6 +41,7 @@ export const STATIC_ASSETS: Record<string, StaticAsset> = {
   "charts.js": { file: chartsJs, type: js },
   "alerts.css": { file: alertsCss, type: css },
   "health.css": { file: healthCss, type: css },
+  "kind-fields.js": { file: kindFieldsJs, type: js },
 };
 
 const hashes = new Map<string, string>();

@@ -121,6 +121,32 @@ describe("health page in a browser", () => {
     }
   }, 90_000);
 
+  test("the add form shows only the picked kind's settings, and follows the pick", async () => {
+    const context = await browser!.newContext({ viewport: { width: 1440, height: 900 }, baseURL: head!.url });
+    try {
+      const page = await context.newPage();
+      await login(page, head!.url, ADMIN.user, ADMIN.password);
+      await page.goto("/health#add-service");
+      const form = page.locator("form.service-add");
+      await form.evaluate((f) => f.closest("details")?.setAttribute("open", ""));
+      const shown = () =>
+        form
+          .locator(".kind-fields")
+          .evaluateAll((sets) => sets.filter((s) => (s as HTMLElement).offsetParent !== null).map((s) => s.getAttribute("data-kind")));
+      const kind = form.locator('select[name="kind"]');
+      expect(await shown()).toEqual([await kind.inputValue()]);
+      expect(await form.locator(".kind-hint").isVisible()).toBe(false);
+      await kind.selectOption("tcp");
+      expect(await shown()).toEqual(["tcp"]);
+      await kind.selectOption("worker-http");
+      expect(await shown()).toEqual(["worker-http"]);
+      // Whatever kind was picked, the other kinds' fields are still in the form (ignored on save), only out of sight.
+      expect(await form.locator(".kind-fields").count()).toBeGreaterThan(5);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
   test("an open log panel reads the log again by itself every few seconds, and stops once closed", async () => {
     // A worker registered but never connected: the agent cannot answer, and the panel says so each time it asks.
     const w = await api("/api/v1/workers", { name: "gpu-logs" });

@@ -1,4 +1,5 @@
 // The settings part of a form built from kinds' schemas (channels, services): the Kind field, and each kind's fieldset of inputs.
+import { assetUrl } from "../../static/index.ts";
 import Html from "@kitajs/html";
 import { ChoiceSelect } from "./choice-select.tsx";
 import type { KindForm, SchemaField } from "./schema-form.ts";
@@ -97,8 +98,9 @@ export function KindField(props: { forms: readonly KindForm[]; value: string; ed
 }
 
 /**
- * The kinds' settings. Adding (`editing` false): every kind's fieldset, of which the picked kind's is used; the page's
- * stylesheet shows only that one where the browser has `:has()`, and hides the hint. Editing: the kind's own fieldset only.
+ * The kinds' settings. Adding (`editing` false): every kind's fieldset, of which the picked kind's is used;
+ * static/kind-fields.js shows only that one and hides the hint (without script all show, and the hint says
+ * which counts). Editing: the kind's own fieldset only.
  */
 export function KindSettings(props: {
   forms: readonly KindForm[];
@@ -112,6 +114,7 @@ export function KindSettings(props: {
   return (
     <>
       {props.editing ? "" : <p class="kind-hint">Fill in the settings of the kind you picked; the other kinds' settings are ignored.</p>}
+      {props.editing ? "" : <script src={assetUrl("kind-fields.js")} defer></script>}
       {kinds.map((k) => (
         <KindFieldset form={k} values={props.values} empty={props.empty} secretMask={props.secretMask} />
       ))}
