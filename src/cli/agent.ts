@@ -44,9 +44,8 @@ export const agentCommand: Command = {
     const { config } = parseCommandConfig("agent", settings, argv);
     setLogLevel(config.logLevel);
     if (config.head) return pushToHead(config);
-    if (config.token) throw new ConfigError("agent: --token needs --head URL (or VIGIL_HEAD)");
-    if (!config.json)
-      throw new ConfigError("agent: say --head URL to push to a head, or --json to print samples; see 'vigil agent --help'");
+    if (config.token) throw new ConfigError("--token needs --head URL (or VIGIL_HEAD)");
+    if (!config.json) throw new ConfigError("say --head URL to push to a head, or --json to print samples; see 'vigil agent --help'");
     const sampler = createSampler({ ...config, log });
     await sampler.prime();
     // Rates (CPU %, I/O) need two readings; a short gap gives --once real numbers.
@@ -122,7 +121,7 @@ async function pushToHead(config: Readonly<Pick<Config, (typeof settings)[number
       },
     });
   } catch (err) {
-    if (err instanceof EnrollmentFailed) throw new ConfigError(`agent: ${err.message}`);
+    if (err instanceof EnrollmentFailed) throw new ConfigError(err.message);
     throw err;
   }
   log.info("agent running", { worker: agent.credential.name, head: config.head, intervalSeconds: config.interval, restartable: allow });
