@@ -105,3 +105,11 @@ test("redactUrl hides passwords", () => {
   expect(redactUrl("postgres://u:secret@h/db")).toBe("postgres://u:***@h/db");
   expect(redactUrl("postgres://u:sec ret@h/db")).not.toContain("sec ret");
 });
+
+test("the --json help says what it prints for every command that takes it", async () => {
+  const { COMMANDS } = await import("./cli/index.ts");
+  const takers = COMMANDS.filter((c) => (c.settings as readonly string[]).includes("json")).map((c) => c.name);
+  expect(takers.length).toBeGreaterThan(1);
+  for (const name of takers) expect(SETTINGS.json.help).toContain(name);
+  expect(SETTINGS.json.help).toStartWith("print JSON on stdout");
+});

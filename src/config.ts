@@ -597,7 +597,15 @@ export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
   },
   tokenName: { key: "tokenName", flag: "name", help: "what the token is for (shown in lists and the audit log)", parse: (raw) => raw },
   expires: { key: "expires", flag: "expires", help: "lifetime, e.g. 30d or 12h (default: never expires)", parse: parseDuration },
-  json: { key: "json", flag: "json", boolean: true, default: "false", help: "print samples as wire JSON on stdout", parse: parseBool },
+  // One flag shared by several commands: the help says what each prints, since it differs.
+  json: {
+    key: "json",
+    flag: "json",
+    boolean: true,
+    default: "false",
+    help: "print JSON on stdout instead of text (agent: each sample as wire JSON; worker, user, token: the list; doctor: the report)",
+    parse: parseBool,
+  },
 };
 
 export interface ParsedCommand<K extends Key = Key> {
