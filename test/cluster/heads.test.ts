@@ -1,6 +1,6 @@
 // Three real heads on one real PostgreSQL: one leads the loops, live updates and restarts cross heads, alerts notify once, a killed leader is replaced.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import type { AlertNotification } from "../../src/alerts/notification.ts";
@@ -130,6 +130,10 @@ test("three heads share one PostgreSQL: loops on one, live updates and restarts 
   const enrollment = await runVigil(["worker", "add", "w-c"], { DATABASE_URL: databaseUrl });
   expect(enrollment.code).toBe(0);
   const systemctlLog = join(dir(), "systemctl.log");
+  // A log on the worker, long enough that its relayed answer is bigger than one NOTIFY payload.
+  const probePaths = dir();
+  const logLines = Array.from({ length: 300 }, (_, i) => `line ${i} ${"x".repeat(100)}`);
+  writeFileSync(join(probePaths, "model.log"), logLines.join("\n") + "\n");
   const agent = spawnVigil({
     args: ["agent", "--head", c.url, "--token", enrollment.stdout.trim(), "--interval", "0.25"],
     env: {
@@ -137,6 +141,7 @@ test("three heads share one PostgreSQL: loops on one, live updates and restarts 
       VIGIL_RESTART_ALLOW: "comfyui.service",
       PATH: `${join(REPO, "test/fake-systemctl")}:${process.env.PATH}`,
       FAKE_SYSTEMCTL_LOG: systemctlLog,
+      VIGIL_PROBE_PATHS: probePaths,
       ...NO_GPU,
     },
     port: 0,
@@ -214,6 +219,28 @@ test("three heads share one PostgreSQL: loops on one, live updates and restarts 
       .split("\n")
       .map((l) => JSON.parse(l)),
   ).toEqual([["restart", "--", "comfyui.service"]]);
+
+  // Probes reach the agent through the head holding its socket: a service on w-c, created on B, checked by the
+  // leader A (its unit probe), its log read through B (an answer of about 30 kB, carried back in pieces).
+  const svc = await api(b, "POST", "/api/v1/services", {
+    name: "comfy",
+    kind: "unit",
+    config: { unit: "comfyui.service" },
+    workerId: wc.id,
+    logSource: join(probePaths, "model.log"),
+    intervalSeconds: 5,
+    timeoutSeconds: 2,
+  });
+  const serviceId = svc.service.id as number;
+  const checked = await waitFor(
+    "the unit check, seen from B",
+    15_000,
+    async () => (await api(b, "GET", `/api/v1/services/${serviceId}`)).service.latest ?? undefined,
+    200,
+  );
+  expect(checked.message).not.toContain("not connected");
+  const log = await api(b, "GET", `/api/v1/services/${serviceId}/log`);
+  expect(log.lines).toEqual(logLines.slice(-100));
 
   // The alert fires and recovers once, whichever head leads: samples went to B, the engine and delivery run on A.
   const temperature = (r: (typeof received)[number], worker: string) =>
