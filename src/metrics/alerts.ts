@@ -12,19 +12,21 @@ export const alertMetrics: MetricsProvider = async ({ ctx }, out) => {
   for (const a of ctx.alerts.list()) {
     states.set(a.state, (states.get(a.state) ?? 0) + 1);
     if (a.state !== "firing") continue;
-    // A service's health is labelled with the service's name in `worker`'s place (`rule` says which it is).
+    // A service's health alert is about the service, not a machine: `service` names it and `worker`
+    // is left out, so a query by worker never counts a service as one.
     const who = `${a.workerId}/${a.serviceId}`;
-    let worker = names.get(who);
-    if (worker === undefined) names.set(who, (worker = ctx.alerts.subjectName(a)));
-    const key = `${worker}\0${a.rule}\0${a.severity}`;
-    const cur = firing.get(key) ?? { labels: { worker, rule: a.rule, severity: a.severity }, n: 0 };
+    let name = names.get(who);
+    if (name === undefined) names.set(who, (name = ctx.alerts.subjectName(a)));
+    const subject: Record<string, string> = a.serviceId !== null ? { service: name } : { worker: name };
+    const key = `${a.serviceId !== null ? "s" : "w"}\0${name}\0${a.rule}\0${a.severity}`;
+    const cur = firing.get(key) ?? { labels: { ...subject, rule: a.rule, severity: a.severity }, n: 0 };
     cur.n++;
     firing.set(key, cur);
   }
   const f = out.family(
     "vigil_alerts_firing",
     "gauge",
-    "Alerts firing now, by worker, rule and severity (a rule on 3 GPUs of a worker counts 3). Absent when nothing fires.",
+    "Alerts firing now, by worker (or service, for a service's health), rule and severity (a rule on 3 GPUs of a worker counts 3). Absent when nothing fires.",
   );
   for (const { labels, n } of firing.values()) f.add(labels, n);
   const open = out.family(

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { upsertWorker } from "../../src/fleet/workers.ts";
 import { saveThreshold } from "../../src/alerts/store.ts";
 import { SYSTEM } from "../../src/auth/audit.ts";
+import { services } from "../../src/db/schema/index.ts";
 import { EXPOSITION_CONTENT_TYPE } from "../../src/metrics/exposition.ts";
 import { acceptsGzip } from "../../src/routes/prometheus.ts";
 import { describeEachEngine } from "../harness/engines.ts";
@@ -197,6 +198,23 @@ describeEachEngine("GET /metrics", (engine) => {
     expect(m.value("vigil_alerts_firing", { worker: "gpu-hot", rule: "threshold:temperature", severity: "critical" })).toBe(2);
     expect(m.value("vigil_alerts_open", { state: "firing" })).toBeGreaterThanOrEqual(2);
     expect(m.value("vigil_alert_deliveries", { status: "failed" })).toBe(0);
+  });
+
+  test("a service's health alert is labelled service=NAME, with no worker label", async () => {
+    const [svc] = await head.database.db
+      .insert(services)
+      .values({ name: "inference-api", kind: "http", escalationSeconds: 300 })
+      .returning();
+    await head.ctx.alerts.observeService({ id: svc!.id, name: "inference-api", workerId: null, escalationSeconds: 300 }, "down", {
+      latencyMs: null,
+      message: "connection refused",
+    });
+    await head.ctx.alerts.idle();
+    const { m } = await scrape(head);
+    expect(m.samples("vigil_alerts_firing", { rule: "health:service" }).map((s) => s.labels)).toEqual([
+      { service: "inference-api", rule: "health:service", severity: "critical" },
+    ]);
+    expect(m.samples("vigil_alerts_firing", { worker: "inference-api" })).toEqual([]);
   });
 
   test("needs a viewer's session or API token by default: 401 without one, and an agent's secret is no API token", async () => {
