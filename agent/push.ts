@@ -49,6 +49,8 @@ export interface PushOptions {
    */
   probe?: ProbeRunner;
   log: Logger;
+  /** The clock of the outage log (tests move it). */
+  now?: () => number;
 }
 
 export class EnrollmentFailed extends Error {
@@ -105,6 +107,57 @@ export function backoffMs(attempt: number, baseMs = 500, capMs = 30_000): number
   return Math.round(Math.random() * Math.min(capMs, baseMs * 2 ** Math.min(attempt, 16)));
 }
 
+/** Between reports of one outage: a head away for hours writes a line a minute, not one per retry. */
+export const OUTAGE_LOG_EVERY_MS = 60_000;
+
+/**
+ * The log of a head that cannot be reached: the first failure at once (with its reason and the next
+ * retry), then at most one line a minute while it lasts, and one line when the head answers again.
+ */
+export class OutageLog {
+  private since: number | undefined;
+  private failures = 0;
+  private loggedAt = 0;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly context: Record<string, unknown>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The outage began earlier (a dropped connection, logged on its own): its first failure is still told. */
+  begin(): void {
+    this.since ??= this.now();
+  }
+
+  failed(reason: string, retryInMs: number): void {
+    const t = this.now();
+    this.failures++;
+    const first = this.failures === 1;
+    this.since ??= t;
+    if (!first && t - this.loggedAt < OUTAGE_LOG_EVERY_MS) return;
+    this.loggedAt = t;
+    const downForSeconds = Math.round((t - this.since) / 1000);
+    this.log.warn(first ? "cannot reach the head; retrying" : "still cannot reach the head; retrying", {
+      ...this.context,
+      error: reason,
+      retryInMs,
+      ...(first ? {} : { downForSeconds, failures: this.failures }),
+    });
+  }
+
+  /** The head answered: says how long it was away, if it was. */
+  recovered(): void {
+    if (this.since === undefined) return;
+    const downForSeconds = Math.round((this.now() - this.since) / 1000);
+    if (this.failures > 0)
+      this.log.info(`connected again after ${downForSeconds} s`, { ...this.context, downForSeconds, failures: this.failures });
+    this.since = undefined;
+    this.failures = 0;
+    this.loggedAt = 0;
+  }
+}
+
 export interface RunningAgent {
   readonly credential: Credential;
   readonly spool: Spool;
@@ -128,9 +181,11 @@ export async function startPushAgent(opts: PushOptions): Promise<RunningAgent> {
       throw new EnrollmentFailed(
         `no credential in ${opts.stateDir} and no enrollment token; run 'vigil worker add NAME' on the head and pass --token`,
       );
+    const outage = new OutageLog(opts.log, { head: opts.head, during: "enrollment" }, opts.now);
     for (let attempt = 0; ; attempt++) {
       try {
         const c = await enrollAgent(opts.head, opts.token, opts.version);
+        outage.recovered();
         credential = { ...c, head: opts.head, tokenHash };
         saveCredential(opts.stateDir, credential);
         opts.log.info("enrolled with the head", { worker: c.name, head: opts.head });
@@ -138,7 +193,7 @@ export async function startPushAgent(opts: PushOptions): Promise<RunningAgent> {
       } catch (err) {
         if (err instanceof EnrollmentFailed) throw err;
         const wait = backoffMs(attempt);
-        opts.log.warn("head unreachable for enrollment; retrying", { head: opts.head, error: err, retryInMs: wait });
+        outage.failed((err as Error).message ?? String(err), wait);
         await Bun.sleep(wait);
       }
     }
@@ -163,6 +218,7 @@ export async function startPushAgent(opts: PushOptions): Promise<RunningAgent> {
   let flushing = false;
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   let credentialRefusedLogged = false;
+  const outage = new OutageLog(opts.log, { head: opts.head }, opts.now);
 
   const wsUrl = `${opts.head.replace(/^http/, "ws")}/api/v1/agent/ws`;
   const runProbe = opts.probe ?? createProbeRunner(probeSettingsFromEnv(opts.restartAllow ?? []));
@@ -293,7 +349,8 @@ export async function startPushAgent(opts: PushOptions): Promise<RunningAgent> {
     }
   };
 
-  const scheduleReconnect = async () => {
+  /** `failure`: why the last attempt did not connect (none when an open connection closed). */
+  const scheduleReconnect = async (failure?: string) => {
     if (stopped) return;
     let wait = backoffMs(attempt++);
     if (attempt > 2 && (await credentialRefused())) {
@@ -306,6 +363,8 @@ export async function startPushAgent(opts: PushOptions): Promise<RunningAgent> {
         credentialRefusedLogged = true;
       }
     }
+    if (failure !== undefined && !credentialRefusedLogged) outage.failed(failure, wait);
+    if (stopped) return;
     reconnectTimer = setTimeout(connect, wait);
   };
 
@@ -320,10 +379,12 @@ export async function startPushAgent(opts: PushOptions): Promise<RunningAgent> {
       },
     } as unknown as string[]);
     ws = socket;
+    let failure = "connection closed before it opened";
     socket.onopen = () => {
       open = true;
       attempt = 0;
       credentialRefusedLogged = false;
+      outage.recovered();
       opts.log.info("connected to the head", { head: opts.head, spooled: spool.pending, droppedBySpoolLimits: spool.dropped });
       void flush();
     };
@@ -343,11 +404,16 @@ export async function startPushAgent(opts: PushOptions): Promise<RunningAgent> {
       open = false;
       if (ws === socket) ws = undefined;
       releaseAll();
-      if (wasOpen) opts.log.warn("disconnected from the head; spooling", { code: e.code, reason: e.reason });
-      void scheduleReconnect();
+      if (wasOpen) {
+        opts.log.warn("disconnected from the head; spooling", { code: e.code, reason: e.reason });
+        outage.begin();
+      }
+      void scheduleReconnect(wasOpen ? undefined : failure);
     };
-    socket.onerror = () => {
-      /* onclose follows and decides */
+    socket.onerror = (e) => {
+      // onclose follows and decides; the error holds the reason ("Failed to connect", "Expected 101 status code: 401").
+      const message = (e as ErrorEvent).message;
+      if (message) failure = message.replace(/^WebSocket connection to '[^']*' failed: /, "");
     };
   }
 
