@@ -11,6 +11,9 @@ import { AgentRelay } from "./relay.ts";
 /** How often committed samples are told to the other heads: one NOTIFY for every worker that sent meanwhile. */
 const SAMPLES_EVERY_MS = 100;
 const SAMPLES_KIND = "samples";
+/** Each head repeats which agents it holds this often (and at once on a change); the others believe it a while longer. */
+const PRESENCE_EVERY_MS = 10_000;
+const PRESENCE_TRUSTED_MS = 25_000;
 
 export interface Cluster {
   /** Null on PGlite: one head, nobody to tell. */
@@ -64,6 +67,8 @@ export async function joinCluster(ctx: HeadContext, o: JoinOptions): Promise<Clu
   let relay: AgentRelay | null = null;
   let flushSamples: (() => Promise<void>) | undefined;
   let sampleTimer: ReturnType<typeof setInterval> | undefined;
+  let presenceTimer: ReturnType<typeof setInterval> | undefined;
+  let sayGoodbye: (() => Promise<void>) | undefined;
   if (link) {
     const bus = live.bus as PgBus;
     relay = new AgentRelay(link, ctx.sessions, ctx.probes);
@@ -125,6 +130,32 @@ export async function joinCluster(ctx: HeadContext, o: JoinOptions): Promise<Clu
         void health.resync(e.serviceIds).catch((err: unknown) => log.warn("could not re-read services", { error: err }));
       }
     });
+    // Which head holds which agent: the pages and the restart form on every head say "connected" truthfully.
+    const sessions = ctx.sessions;
+    const tellPresence = () =>
+      link
+        .send("presence", { w: sessions.workerIdsHere() })
+        .catch((err: unknown) => log.warn("could not tell other heads of agents", { error: err }));
+    let presenceSoon: ReturnType<typeof setTimeout> | undefined;
+    sessions.onChange(() => {
+      presenceSoon ??= setTimeout(() => {
+        presenceSoon = undefined;
+        void tellPresence();
+      }, 50);
+    });
+    presenceTimer = setInterval(() => void tellPresence(), PRESENCE_EVERY_MS);
+    presenceTimer.unref?.();
+    link.on("presence", (body, from) => {
+      const ids = (body as { w: number[] }).w;
+      const candidates = new Set([...ids, ...sessions.connectedElsewhere(from)]);
+      const before = new Map([...candidates].map((id) => [id, sessions.connected(id)]));
+      sessions.setElsewhere(from, ids, Date.now() + PRESENCE_TRUSTED_MS);
+      const changed = [...candidates].filter((id) => sessions.connected(id) !== before.get(id));
+      if (changed.length > 0) bus.deliver({ topic: "workers", workerIds: changed });
+    });
+    link.on("presence-ask", () => void tellPresence());
+    sayGoodbye = () => link.send("presence", { w: [] }).catch(() => {});
+
     link.onReconnect(() => {
       // What was said while not listening is lost: re-read all of it.
       void (async () => {
@@ -136,6 +167,7 @@ export async function joinCluster(ctx: HeadContext, o: JoinOptions): Promise<Clu
       })().catch((err: unknown) => log.warn("could not re-read after reconnecting", { error: err }));
     });
     await link.start();
+    await link.send("presence-ask", {}).catch(() => {});
   }
 
   await leadership.start();
@@ -149,7 +181,9 @@ export async function joinCluster(ctx: HeadContext, o: JoinOptions): Promise<Clu
     relay,
     async stop() {
       clearInterval(sampleTimer);
+      clearInterval(presenceTimer);
       await flushSamples?.();
+      await sayGoodbye?.();
       await leadership.stop();
       await link?.stop();
     },

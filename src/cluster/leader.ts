@@ -170,7 +170,10 @@ export class Leadership {
       return;
     }
     this.stats.takeovers++;
-    this.o.log.info("leading loop", { loop: name, ms: Math.round(performance.now() - started) });
+    // A single head leads from the start: worth a line only where heads share the loops.
+    const fields = { loop: name, ms: Math.round(performance.now() - started) };
+    if (this.o.database.engine === "pglite") this.o.log.debug("leading loop", fields);
+    else this.o.log.info("leading loop", fields);
   }
 
   private async release(c: pg.Client, name: LoopName): Promise<void> {

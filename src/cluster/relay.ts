@@ -61,7 +61,7 @@ export class AgentRelay implements SessionRelay {
   }
 
   private async sendForOther(b: CommandBody, from: string): Promise<void> {
-    if (!this.sessions.connected(b.workerId)) return;
+    if (!this.sessions.connectedHere(b.workerId)) return;
     const m = b.message;
     // Registered before sending: the agent's answer may come back before this function goes on.
     if (m.type === "probe")

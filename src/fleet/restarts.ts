@@ -64,8 +64,8 @@ export async function requestRestart(
     .from(workers)
     .where(eq(workers.id, workerId));
   if (!worker) throw new InputError(`no worker with id ${workerId}`);
-  // With other heads on the database the agent may be on any of them: asked below, after the row exists.
-  if (!sessions.connected(workerId) && !sessions.relay) throw new WorkerNotConnected(worker.name);
+  // With other heads on the database the agent may be on any of them: the one holding it sends it, after the row exists.
+  if (!sessions.connected(workerId)) throw new WorkerNotConnected(worker.name, sessions.relay !== null);
   const at = new Date().toISOString();
   const [row] = await db
     .insert(restarts)

@@ -24,8 +24,8 @@ export const TOPICS: readonly Topic[] = ["sample", "workers", "restart", "alerts
 
 /**
  * The seam for several heads: DESIGN.md has them share PostgreSQL and cross live updates over
- * LISTEN/NOTIFY. Such a bus would send `publish` through NOTIFY and deliver to `subscribe` what
- * LISTEN hears (its own events included); nothing else in src/live needs to change.
+ * LISTEN/NOTIFY. PgBus (pg-bus.ts) is that bus: it delivers here at once and sends through NOTIFY
+ * what the other heads need; nothing else in src/live had to change.
  */
 export interface LiveBus {
   publish(event: LiveEvent): void;

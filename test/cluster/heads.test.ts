@@ -207,6 +207,13 @@ test("three heads share one PostgreSQL: loops on one, live updates and restarts 
     );
     return r.rows[0] && r.rows[0].n > 2 ? r.rows[0] : undefined;
   });
+  // B knows the agent is connected (to C): its pages offer the restart.
+  await waitFor(
+    "B to see w-c connected",
+    5_000,
+    async () => (await api(b, "GET", "/api/v1/workers/w-c")).connected === true || undefined,
+    100,
+  );
   const restart = await api(b, "POST", `/api/v1/workers/${wc.id}/restart`, { service: "comfyui.service", reason: "cluster", force: true });
   const restartId = restart.restart.id as number;
   await waitFor("the restart to complete", 15_000, async () => {
