@@ -432,7 +432,7 @@ export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
     key: "workerName",
     flag: "name",
     env: "VIGIL_WORKER_NAME",
-    help: "name this machine reports as (default: its host name)",
+    help: "serve: the name the head's own machine shows as (default: its host name); agent: the head names a worker at 'vigil worker add NAME', and a different --name is only warned about",
     parse: (raw, label) => {
       const v = raw.trim();
       if (!WORKER_NAME.test(v)) throw new ConfigError(`${label}="${raw}": ${WORKER_NAME_RULE}`);

@@ -39,11 +39,16 @@ export const agentCommand: Command = {
     "--once --json collects one sample and prints it as the wire JSON (no head needed).\n" +
     "--json without --once prints one sample per interval, one JSON object a line, until interrupted.\n" +
     "--head URL --token TOKEN: enroll with the token from 'vigil worker add' (once; the secret is kept in\n" +
-    "VIGIL_AGENT_DIR), then push every sample, spooled on disk until the head acknowledges it.",
+    "VIGIL_AGENT_DIR), then push every sample, spooled on disk until the head acknowledges it.\n" +
+    "The worker's name is the one given to 'vigil worker add NAME' (the token carries it): --name does not\n" +
+    "rename it, and the agent warns when they differ. --json output carries the host name, not --name.",
   async run(argv) {
     const { config } = parseCommandConfig("agent", settings, argv);
     setLogLevel(config.logLevel);
-    if (config.head) return pushToHead(config);
+    // Told apart from the host-name default: only a name someone chose is checked against the enrolled one.
+    const explicitName =
+      argv.some((a) => a === "--name" || a.startsWith("--name=")) || process.env.VIGIL_WORKER_NAME ? config.workerName : undefined;
+    if (config.head) return pushToHead(config, explicitName);
     if (config.token) throw new ConfigError("--token needs --head URL (or VIGIL_HEAD)");
     if (!config.json) throw new ConfigError("say --head URL to push to a head, or --json to print samples; see 'vigil agent --help'");
     const sampler = createSampler({ ...config, log });
@@ -68,8 +73,17 @@ export const agentCommand: Command = {
   },
 };
 
+/**
+ * A worker's name is the one given to 'vigil worker add NAME' on the head: the enrollment token
+ * carries it, and the head keeps it. A --name (or VIGIL_WORKER_NAME) that differs is not used, and says so.
+ */
+export function nameMismatch(configured: string | undefined, enrolled: string): string | undefined {
+  if (configured === undefined || configured === enrolled) return undefined;
+  return `--name ${configured} is not used: this agent is enrolled as ${enrolled}, the name given to 'vigil worker add' on the head; to change it, add a worker with the new name there and re-run the installer with its token`;
+}
+
 /** Worker mode: enroll, sample, spool, push; restart commands checked against the allow-list; self-update. */
-async function pushToHead(config: Readonly<Pick<Config, (typeof settings)[number]>>): Promise<number> {
+async function pushToHead(config: Readonly<Pick<Config, (typeof settings)[number]>>, explicitName: string | undefined): Promise<number> {
   const [{ startPushAgent, EnrollmentFailed }, { RestartExecutor }, { loadAllowList }, { selfUpdate, RESTART_EXIT_CODE }] =
     await Promise.all([
       import("../../agent/push.ts"),
@@ -125,6 +139,8 @@ async function pushToHead(config: Readonly<Pick<Config, (typeof settings)[number
     throw err;
   }
   log.info("agent running", { worker: agent.credential.name, head: config.head, intervalSeconds: config.interval, restartable: allow });
+  const note = nameMismatch(explicitName, agent.credential.name);
+  if (note) log.warn(note, { worker: agent.credential.name, configured: explicitName });
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.on("SIGTERM", stop);
