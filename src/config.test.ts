@@ -113,3 +113,16 @@ test("the --json help says what it prints for every command that takes it", asyn
   for (const name of takers) expect(SETTINGS.json.help).toContain(name);
   expect(SETTINGS.json.help).toStartWith("print JSON on stdout");
 });
+
+test("DATABASE_URL may name a Unix socket directory with ?host= instead of a host", () => {
+  for (const url of [
+    "postgres://vigil@/vigil?host=/run/postgresql",
+    "postgresql://vigil:s3cret@/vigil?host=/run/postgresql&port=5433",
+    "postgres:///vigil?host=/run/postgresql",
+  ])
+    expect(parseCommandConfig("serve", serveKeys, [], { DATABASE_URL: url }).config.databaseUrl).toBe(url);
+  const msg = errorOf(() => parseCommandConfig("serve", serveKeys, [], { DATABASE_URL: "postgres://vigil:s3cret@/vigil" }));
+  expect(msg).toContain("no host");
+  expect(msg).toContain("?host=/run/postgresql");
+  expect(msg).not.toContain("s3cret");
+});

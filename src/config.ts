@@ -133,11 +133,16 @@ export function redactUrl(raw: string): string {
   }
 }
 
+const SOCKET_STAND_IN = "unix-socket.invalid";
+
 function parseDatabaseUrl(raw: string, label: string): string | undefined {
   if (raw.trim() === "") return undefined;
   let u: URL;
+  // postgres://USER@/DBNAME?host=/run/postgresql names a socket directory and no host, which libpq and
+  // pg accept but the URL standard does not: check it with a stand-in host (the value stays as given).
+  const socketForm = /^[a-z]+:\/\/[^/?#]*@\//i.test(raw);
   try {
-    u = new URL(raw);
+    u = new URL(socketForm ? raw.replace("@/", `@${SOCKET_STAND_IN}/`) : raw);
   } catch {
     const port = /^[a-z]+:\/\/[^/]*:(\d+)(?:\/|$)/i.exec(raw)?.[1];
     if (port && Number(port) > 65535) throw new ConfigError(`${label}="${redactUrl(raw)}": port ${port} is out of range (1-65535)`);
@@ -147,8 +152,11 @@ function parseDatabaseUrl(raw: string, label: string): string | undefined {
     throw new ConfigError(`${label}="${redactUrl(raw)}": scheme must be postgres:// or postgresql://, not ${u.protocol}//`);
   }
   // A socket directory may be given as ?host=/run/postgresql instead of a host name.
-  if (!u.hostname && !u.searchParams.get("host")) {
-    throw new ConfigError(`${label}="${redactUrl(raw)}": no host; expected postgres://USER:PASSWORD@HOST:5432/DBNAME`);
+  const hostname = u.hostname === SOCKET_STAND_IN ? "" : u.hostname;
+  if (!hostname && !u.searchParams.get("host")) {
+    throw new ConfigError(
+      `${label}="${redactUrl(raw)}": no host; expected postgres://USER:PASSWORD@HOST:5432/DBNAME, or postgres://USER@/DBNAME?host=/run/postgresql for a Unix socket`,
+    );
   }
   if (u.port && (Number(u.port) < 1 || Number(u.port) > 65535)) {
     throw new ConfigError(`${label}="${redactUrl(raw)}": port ${u.port} is out of range (1-65535)`);
