@@ -55,25 +55,25 @@ test("the first head leads every loop, the second none; the second takes them al
   await b.stop();
 });
 
-test("a leader whose session the server ends stops its loops, and the standby takes them within a retry", async () => {
+test("a leader whose session the server ends stops its loops at once; then each loop is led by exactly one head again", async () => {
   const events: string[] = [];
   const a = await head("a", events);
   const b = await head("b", events);
   await a.start();
   await b.start();
   expect(a.leads("alerts")).toBe(true);
-  // What a killed process or a cut network looks like from the server: the session is gone, and its locks.
+  // What a cut network looks like from the server: the session is gone, and its locks with it.
   const admin = opened.at(-1)!;
   await admin.query(
     "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'vigil leadership' and datname = current_database() and pid in (select pid from pg_locks where locktype = 'advisory' and objid = $1)",
     [LOOP_LOCKS.alerts],
   );
-  await until("a to stop its loops", () => a.leading().length === 0);
-  await until("b to lead every loop", () => b.leading().length === LOOPS.length);
-  for (const loop of LOOPS) expect(events).toContain(`a follows ${loop}`);
-  // A reconnects as a standby: it leads nothing while b holds the locks.
-  await Bun.sleep(300);
-  expect(a.leading()).toEqual([]);
+  await until("a to stop its loops", () => LOOPS.every((l) => events.includes(`a follows ${l}`)));
+  // Whichever head's retry comes first (a reconnects as well), every loop has one leader again.
+  await until("every loop led again", () => a.leading().length + b.leading().length === LOOPS.length);
+  for (const loop of LOOPS) expect(Number(a.leads(loop)) + Number(b.leads(loop))).toBe(1);
+  // Health rides with alerts: both on one head.
+  expect(a.leads("health") ? a.leads("alerts") : b.leads("alerts")).toBe(true);
   await a.stop();
   await b.stop();
 });
