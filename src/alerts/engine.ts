@@ -513,7 +513,16 @@ export class AlertEngine {
           const [ins] = await tx.insert(alerts).values(row).returning({ id: alerts.id });
           id = ins!.id;
         } else {
-          await tx.update(alerts).set(row).where(eq(alerts.id, id));
+          // An acknowledgement made on another head may not have reached memory yet (it re-reads on the
+          // event that follows): never overwrite one with the null this head still holds.
+          await tx
+            .update(alerts)
+            .set({
+              ...row,
+              ackedAt: sql`coalesce(${alerts.ackedAt}, ${row.ackedAt ?? null})`,
+              ackedBy: sql`coalesce(${alerts.ackedBy}, ${row.ackedBy ?? null})`,
+            })
+            .where(eq(alerts.id, id));
         }
         ids.set(c, id);
         const withId = { ...after, id, resolvedAt: s.next === null ? now : null };

@@ -120,6 +120,8 @@ export async function joinCluster(ctx: HeadContext, o: JoinOptions): Promise<Clu
     link.on("live", (body) => {
       const e = body as LiveEvent;
       if (e.topic === "alerts") {
+        // The engine on another head may have queued deliveries: send them now rather than at the next poll.
+        deliveries.wake();
         // Merged: a delivery drain or a burst of transitions is one re-read.
         if (alertsResync) return;
         alertsResync = setTimeout(() => {
