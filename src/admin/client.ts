@@ -36,7 +36,7 @@ export async function runOperation(
   }
   return withDatabase(config, op, async (database) => {
     if (opts.migrate !== false) await migrate(database);
-    return OPERATIONS[op](database.db, actor, args);
+    return OPERATIONS[op](database.db, actor, args, undefined); // no head runs it: nobody knows its address
   });
 }
 

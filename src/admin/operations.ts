@@ -10,7 +10,16 @@ import { listWorkers } from "../fleet/workers.ts";
 import { preflightFromDatabase } from "../health/preflight.ts";
 
 type Args = Record<string, unknown>;
-type Operation = (db: Db, actor: Actor, args: Args) => Promise<unknown>;
+
+/** Where workers reach the head that runs an operation: its VIGIL_PUBLIC_URL, else its host name and listen port. */
+export interface HeadAddress {
+  workerUrl: string;
+  /** The head has a VIGIL_PUBLIC_URL; otherwise the host name is the head's best guess. */
+  configured: boolean;
+}
+
+/** `head`: known when a running head runs the operation (through its admin socket). */
+type Operation = (db: Db, actor: Actor, args: Args, head?: HeadAddress) => Promise<unknown>;
 
 const str = (args: Args, key: string): string => {
   const v = args[key];
@@ -48,8 +57,9 @@ export const OPERATIONS = {
     return { token: await revokeToken(db, actor, id) };
   },
   "preflight.report": async (db) => preflightFromDatabase(db),
-  "worker.add": async (db, actor, args) => addWorker(db, actor, args.name),
-  "worker.rotate": async (db, actor, args) => rotateWorker(db, actor, args.name),
+  // The install line needs the head's address, which only the head itself knows for sure.
+  "worker.add": async (db, actor, args, head) => ({ ...(await addWorker(db, actor, args.name)), head }),
+  "worker.rotate": async (db, actor, args, head) => ({ ...(await rotateWorker(db, actor, args.name)), head }),
   "worker.revoke": async (db, actor, args) => {
     await revokeWorker(db, actor, args.name);
     return {};

@@ -5,9 +5,16 @@ import type { Server } from "bun";
 import type { Db } from "../db/client.ts";
 import { InputError } from "../auth/text.ts";
 import type { Logger } from "../log.ts";
-import { isOperation, OPERATIONS } from "./operations.ts";
+import { isOperation, OPERATIONS, type HeadAddress } from "./operations.ts";
 
 export const ADMIN_SOCKET = "admin.sock";
+
+let headAddress: HeadAddress | undefined;
+
+/** Where workers reach this head, told by `vigil serve` before the head starts: `vigil worker add` prints it. */
+export function setHeadAddress(address: HeadAddress): void {
+  headAddress = address;
+}
 
 export function adminSocketPath(dataDir: string): string {
   return join(dataDir, ADMIN_SOCKET);
@@ -34,7 +41,7 @@ export function startAdminSocket(db: Db, dataDir: string, log: Logger): Server<u
       const label = typeof body.actor === "string" && body.actor.startsWith("cli:") ? body.actor.slice(0, 200) : "cli:unknown";
       const args = body.args && typeof body.args === "object" ? (body.args as Record<string, unknown>) : {};
       try {
-        const result = await OPERATIONS[op](db, { label, ip: "cli" }, args);
+        const result = await OPERATIONS[op](db, { label, ip: "cli" }, args, headAddress);
         return Response.json({ result });
       } catch (err) {
         if (err instanceof InputError) return Response.json({ error: err.message }, { status: 400 });

@@ -1,4 +1,5 @@
 // `vigil serve`: run the head until SIGTERM or SIGINT, then flush pending writes, close the database and exit 0.
+import { hostname } from "node:os";
 import { parseCommandConfig } from "../config.ts";
 import { HEAD_SETTINGS } from "../head/context.ts";
 import { log, setLogLevel } from "../log.ts";
@@ -14,7 +15,11 @@ export const serveCommand: Command = {
     const { config } = parseCommandConfig("serve", HEAD_SETTINGS, argv);
     setLogLevel(config.logLevel);
     // Loaded here, not at the top: `vigil agent` and `vigil version` must not pay for the head.
-    const { startHead } = await import("../head/head.ts");
+    const [{ startHead }, { setHeadAddress }] = await Promise.all([import("../head/head.ts"), import("../admin/socket.ts")]);
+    setHeadAddress({
+      workerUrl: config.publicUrl ?? `http://${hostname()}:${config.listen.port}`,
+      configured: config.publicUrl !== undefined,
+    });
     const head = await startHead(config);
     await new Promise<void>((resolve) => {
       let stopping = false;

@@ -1,7 +1,7 @@
 // `vigil worker add|rotate|revoke|remove|list`: register workers and manage their agents' credentials from the head's shell.
 import { hostname } from "node:os";
 import { ConfigError, parseCommandConfig } from "../config.ts";
-import type { OperationName } from "../admin/operations.ts";
+import type { HeadAddress, OperationName } from "../admin/operations.ts";
 import type { EnrollmentTicket } from "../fleet/enrollment.ts";
 import type { WorkerSummary } from "../fleet/workers.ts";
 import { setLogLevel } from "../log.ts";
@@ -30,12 +30,19 @@ export const workerCommand: Command = {
       if (!name) throw new ConfigError(`worker ${action}: which worker? e.g. vigil worker ${action} gpu-07`);
       return name;
     };
-    const head = config.publicUrl ?? `http://${hostname()}:8480`;
-    const printTicket = (t: EnrollmentTicket) => {
+    const printTicket = (t: EnrollmentTicket & { head?: HeadAddress }) => {
+      // The URL workers use: this shell's VIGIL_PUBLIC_URL, else what the running head says of itself,
+      // else (no head running) a guess.
+      const head = config.publicUrl ?? t.head?.workerUrl ?? `http://${hostname()}:8480`;
       console.error(`enrollment token for ${t.name}, valid until ${new Date(t.expiresAt).toISOString()}, shown once:`);
       console.log(t.token);
       console.error(`\nOn ${t.name}, as root:\n  curl -fsSL ${head}/install.sh | sudo sh -s -- --token ${t.token} --name ${t.name}`);
-      if (!config.publicUrl) console.error(`(set VIGIL_PUBLIC_URL to the address workers reach the head at; ${head} is a guess)`);
+      if (config.publicUrl || t.head?.configured) return;
+      if (t.head)
+        console.error(
+          `(the head has no VIGIL_PUBLIC_URL, so ${head} is its host name and listen port; set VIGIL_PUBLIC_URL on the head if workers reach it at another address)`,
+        );
+      else console.error(`(set VIGIL_PUBLIC_URL to the address workers reach the head at; ${head} is a guess)`);
     };
     switch (action) {
       case "add":
