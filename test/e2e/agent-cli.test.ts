@@ -58,7 +58,7 @@ describe("vigil agent errors", () => {
         const agent = spawnVigil({
           args: ["agent", "--head", `http://127.0.0.1:${head.port}`, "--token", "t", "--name", name, "--log-level", "info"],
           env: { VIGIL_AGENT_DIR: dir, VIGIL_NVML_LIB: "/nonexistent/libnvidia-ml.so.1", VIGIL_NVIDIA_SMI: "/nonexistent/nvidia-smi" },
-          port: head.port,
+          port: head.port!,
         });
         runs.push(agent);
         for (let i = 0; i < 400 && !agent.stderr().includes('"agent running"'); i++) await Bun.sleep(25);
