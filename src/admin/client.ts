@@ -1,6 +1,8 @@
 // Runs an account operation from the command line: on the database directly, or through the running head that holds it.
+import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
-import { checkDataDir } from "../config.ts";
+import { isAbsolute, join, relative } from "node:path";
+import { checkDataDir, ConfigError } from "../config.ts";
 import { DatabaseError } from "../db/errors.ts";
 import { lockHolder } from "../db/lock.ts";
 import { withDatabase, type DatabaseSettings } from "../db/session.ts";
@@ -30,14 +32,29 @@ export async function runOperation(
 ): Promise<unknown> {
   const actor = { label: cliActor(), ip: "cli" };
   if (!config.databaseUrl) {
-    checkDataDir(config.dataDir);
+    // A directory that is there is checked first, so one this user cannot read is said so, not "empty".
+    if (existsSync(config.dataDir)) checkDataDir(config.dataDir);
     const holder = lockHolder(config.dataDir);
     if (holder) return viaSocket(config.dataDir, holder.pid, op, args, actor.label);
+    // Only `serve` and `migrate` create a database: a user or token made in a new one would be
+    // refused by the real head, wherever its data lives.
+    if (!holdsVigilDatabase(config.dataDir)) throw new ConfigError(noDatabaseHere(config.dataDir));
   }
   return withDatabase(config, op, async (database) => {
     if (opts.migrate !== false) await migrate(database);
     return OPERATIONS[op](database.db, actor, args, undefined); // no head runs it: nobody knows its address
   });
+}
+
+/** The embedded database's marks: PostgreSQL's version file in the data directory's pglite/ (src/db/client.ts). */
+export function holdsVigilDatabase(dataDir: string): boolean {
+  return existsSync(join(dataDir, "pglite", "PG_VERSION"));
+}
+
+function noDatabaseHere(dataDir: string): string {
+  const shown = relative(process.cwd(), dataDir);
+  const where = shown === "" ? "." : shown.startsWith("..") || isAbsolute(shown) ? dataDir : `./${shown}`;
+  return `no Vigil database in ${where}: is the head's data directory elsewhere? pass --data-dir (a systemd head uses /var/lib/vigil) or DATABASE_URL`;
 }
 
 async function viaSocket(dataDir: string, pid: number, op: OperationName, args: Record<string, unknown>, actor: string): Promise<unknown> {
