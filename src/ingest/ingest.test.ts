@@ -86,6 +86,31 @@ describeEachEngine("ingest", (_engine, open) => {
     await writer.close();
   });
 
+  test("another head's cache reads the newest committed sample of the workers it is told of, once each, and tells which moved", async () => {
+    const database = await open();
+    const writer = new BatchedWriter(database.db, { log: quiet, flushIntervalMs: 2 });
+    const here = new LatestCache();
+    const ingestor = new Ingestor(database.db, writer, here);
+    const committed: number[] = [];
+    ingestor.onCommitted((workerId) => committed.push(workerId));
+    const a = await upsertWorker(database.db, { name: "a", kind: "remote", hostname: "gpu-07" });
+    const b = await upsertWorker(database.db, { name: "b", kind: "remote", hostname: "gpu-07" });
+    const start = Math.floor(Date.now() / 1000) * 1000 - 10_000;
+    await ingestor.ingest({ id: a, name: "a" }, makeSample(1, { ts: new Date(start) }));
+    await ingestor.ingest({ id: b, name: "b" }, makeSample(1, { ts: new Date(start) }));
+    await ingestor.ingest({ id: a, name: "a" }, makeSample(2, { ts: new Date(start + 1000) }));
+    // Told only once the rows are committed, so the other head finds them.
+    expect(committed).toEqual([a, b, a]);
+
+    const there = new LatestCache();
+    expect((await there.refresh(database.db, [a, b])).sort()).toEqual([a, b].sort());
+    expect(there.get(a)?.sample).toEqual(makeSample(2, { ts: new Date(start + 1000) }));
+    expect(there.get(b)?.sample).toEqual(makeSample(1, { ts: new Date(start) }));
+    // Nothing newer: nothing moved.
+    expect(await there.refresh(database.db, [a, b])).toEqual([]);
+    await writer.close();
+  });
+
   test("a malformed sample is refused with the field named and nothing is written", async () => {
     const database = await open();
     const writer = new BatchedWriter(database.db, { log: quiet, flushIntervalMs: 10 });

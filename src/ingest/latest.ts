@@ -100,25 +100,26 @@ export class LatestCache {
       .select({ worker: workers, host: hostSamples })
       .from(workers)
       .innerJoin(hostSamples, only ? and(newest, inArray(workers.id, [...only])) : newest);
+    if (latest.length === 0) return 0;
+    // Three queries for any number of workers: each worker's newest (worker, ts) pair as arrays.
+    const pairs = sql`select * from unnest(${`{${latest.map((l) => l.worker.id).join(",")}}`}::int[], ${`{${latest.map((l) => `"${l.host.ts.toISOString()}"`).join(",")}}`}::timestamptz[]) as n(worker_id, ts)`;
+    const allGpuRows = await db
+      .select({ row: gpuSamples, gpu: gpus })
+      .from(gpuSamples)
+      .innerJoin(gpus, eq(gpus.id, gpuSamples.gpuId))
+      .where(sql`(${gpuSamples.workerId}, ${gpuSamples.ts}) in (${pairs})`);
+    // The processes recorded last (at most VIGIL_PROCESS_INTERVAL before the sample).
+    const allProcRows = await db
+      .select()
+      .from(gpuProcesses)
+      .where(
+        sql`(${gpuProcesses.workerId}, ${gpuProcesses.ts}) in (select p.worker_id, (select max(ts) from gpu_processes where worker_id = p.worker_id and ts <= p.ts) from (${pairs}) p)`,
+      );
+    const gpusOf = groupBy(allGpuRows, (g) => g.row.workerId);
+    const procsOf = groupBy(allProcRows, (p) => p.workerId);
     for (const { worker, host } of latest) {
-      const gpuRows = await db
-        .select({ row: gpuSamples, gpu: gpus })
-        .from(gpuSamples)
-        .innerJoin(gpus, eq(gpus.id, gpuSamples.gpuId))
-        .where(and(eq(gpuSamples.workerId, worker.id), eq(gpuSamples.ts, host.ts)));
-      // The processes recorded last (at most VIGIL_PROCESS_INTERVAL before the sample).
-      const procRows = await db
-        .select()
-        .from(gpuProcesses)
-        .where(
-          and(
-            eq(gpuProcesses.workerId, worker.id),
-            eq(
-              gpuProcesses.ts,
-              sql`(select max(${gpuProcesses.ts}) from ${gpuProcesses} where ${gpuProcesses.workerId} = ${worker.id} and ${gpuProcesses.ts} <= ${host.ts.toISOString()}::timestamptz)`,
-            ),
-          ),
-        );
+      const gpuRows = gpusOf.get(worker.id) ?? [];
+      const procRows = procsOf.get(worker.id) ?? [];
       const procs = new Map<number, GpuProcess[]>();
       for (const p of procRows) {
         const list = procs.get(p.gpuId) ?? [];
@@ -167,4 +168,15 @@ export class LatestCache {
       });
     }
   }
+}
+
+function groupBy<T>(rows: readonly T[], key: (row: T) => number): Map<number, T[]> {
+  const out = new Map<number, T[]>();
+  for (const r of rows) {
+    const k = key(r);
+    const list = out.get(k);
+    if (list) list.push(r);
+    else out.set(k, [r]);
+  }
+  return out;
 }
