@@ -61,8 +61,17 @@ export class AgentRelay implements SessionRelay {
   }
 
   private async sendForOther(b: CommandBody, from: string): Promise<void> {
-    if (!this.sessions.connectedHere(b.workerId)) return;
     const m = b.message;
+    // This head's own machine, watched by its in-process agent: it has no socket, so the probe runs here.
+    if (m.type === "probe" && this.probes.hasLocal(b.workerId)) {
+      await this.link.send("agent-command-sent", { rid: b.rid }, from);
+      const answer = await this.probes
+        .run(b.workerId, m.probe, m.timeoutMs)
+        .catch((err: unknown) => ({ ok: false, result: {}, error: (err as Error).message }));
+      await this.link.send("probe-answer", { workerId: b.workerId, message: { id: m.id, ...answer } } satisfies ProbeAnswerBody, from);
+      return;
+    }
+    if (!this.sessions.connectedHere(b.workerId)) return;
     // Registered before sending: the agent's answer may come back before this function goes on.
     if (m.type === "probe")
       this.probes.forwarded(

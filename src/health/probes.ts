@@ -63,6 +63,11 @@ export class ProbeRouter {
     this.local.set(workerId, run);
   }
 
+  /** Whether this head's own in-process agent answers for the worker. */
+  hasLocal(workerId: number): boolean {
+    return this.local.has(workerId);
+  }
+
   /** Probes sent and not answered yet. */
   get inFlight(): number {
     return this.pending.size;
