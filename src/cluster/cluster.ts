@@ -78,7 +78,7 @@ export async function joinCluster(ctx: HeadContext, o: JoinOptions): Promise<Clu
     const committed = new Set<number>();
     ctx.ingestor.onCommitted((workerId) => committed.add(workerId));
     flushSamples = async () => {
-      if (committed.size === 0) return;
+      if (committed.size === 0 || database.isClosed()) return;
       const w = [...committed];
       committed.clear();
       await link.send(SAMPLES_KIND, { w }).catch((err: unknown) => log.warn("could not tell other heads of new samples", { error: err }));
@@ -134,10 +134,13 @@ export async function joinCluster(ctx: HeadContext, o: JoinOptions): Promise<Clu
     });
     // Which head holds which agent: the pages and the restart form on every head say "connected" truthfully.
     const sessions = ctx.sessions;
-    const tellPresence = () =>
-      link
+    const tellPresence = async () => {
+      // A head closed without stop() (tests close the database directly) says nothing more.
+      if (database.isClosed()) return;
+      await link
         .send("presence", { w: sessions.workerIdsHere() })
         .catch((err: unknown) => log.warn("could not tell other heads of agents", { error: err }));
+    };
     let presenceSoon: ReturnType<typeof setTimeout> | undefined;
     sessions.onChange(() => {
       presenceSoon ??= setTimeout(() => {
