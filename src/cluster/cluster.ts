@@ -71,8 +71,9 @@ export async function joinCluster(ctx: HeadContext, o: JoinOptions): Promise<Clu
   let sayGoodbye: (() => Promise<void>) | undefined;
   if (link) {
     const bus = live.bus as PgBus;
-    relay = new AgentRelay(link, ctx.sessions, ctx.probes);
-    ctx.sessions.relay = relay;
+    const agentRelay = new AgentRelay(link, ctx.sessions, ctx.probes);
+    relay = agentRelay;
+    ctx.sessions.relay = agentRelay;
 
     // Committed here: told to the others in one message per beat, so they read rows that exist.
     const committed = new Set<number>();
@@ -138,7 +139,7 @@ export async function joinCluster(ctx: HeadContext, o: JoinOptions): Promise<Clu
       // A head closed without stop() (tests close the database directly) says nothing more.
       if (database.isClosed()) return;
       await link
-        .send("presence", { w: sessions.workerIdsHere() })
+        .send("presence", { w: sessions.workerIdsHere(), l: ctx.probes.localWorkerIds() })
         .catch((err: unknown) => log.warn("could not tell other heads of agents", { error: err }));
     };
     let presenceSoon: ReturnType<typeof setTimeout> | undefined;
@@ -151,7 +152,8 @@ export async function joinCluster(ctx: HeadContext, o: JoinOptions): Promise<Clu
     presenceTimer = setInterval(() => void tellPresence(), PRESENCE_EVERY_MS);
     presenceTimer.unref?.();
     link.on("presence", (body, from) => {
-      const ids = (body as { w: number[] }).w;
+      const { w: ids, l: watched } = body as { w: number[]; l?: number[] };
+      agentRelay.setWatched(from, watched ?? [], Date.now() + PRESENCE_TRUSTED_MS);
       const candidates = new Set([...ids, ...sessions.connectedElsewhere(from)]);
       const before = new Map([...candidates].map((id) => [id, sessions.connected(id)]));
       sessions.setElsewhere(from, ids, Date.now() + PRESENCE_TRUSTED_MS);

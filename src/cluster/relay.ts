@@ -24,6 +24,8 @@ interface ProbeAnswerBody {
  */
 export class AgentRelay implements SessionRelay {
   private waiting = new Map<string, (sent: boolean) => void>();
+  /** Per other head, the workers its in-process agent watches, and until when that is believed. */
+  private watched = new Map<string, { workerIds: Set<number>; until: number }>();
   readonly stats = { asked: 0, sentForOthers: 0, unanswered: 0 };
 
   constructor(
@@ -42,6 +44,18 @@ export class AgentRelay implements SessionRelay {
       const b = body as ProbeAnswerBody;
       this.probes.resolve(b.workerId, b.message);
     });
+  }
+
+  /** What another head said its in-process agent watches (with its presence). */
+  setWatched(headId: string, workerIds: readonly number[], until: number): void {
+    if (workerIds.length === 0) this.watched.delete(headId);
+    else this.watched.set(headId, { workerIds: new Set(workerIds), until });
+  }
+
+  watchedElsewhere(workerId: number): boolean {
+    const now = Date.now();
+    for (const h of this.watched.values()) if (h.until > now && h.workerIds.has(workerId)) return true;
+    return false;
   }
 
   send(workerId: number, message: HeadMessage): Promise<boolean> {

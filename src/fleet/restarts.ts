@@ -15,7 +15,7 @@ export type RestartRow = typeof restarts.$inferSelect;
 
 export class WorkerNotConnected extends Error {
   constructor(name: string, anyHead = false) {
-    super(`worker ${name} is not connected to ${anyHead ? "any head" : "this head"}; the restart was not sent`);
+    super(`worker ${name} is not connected to this head${anyHead ? " or any other on its database" : ""}; the restart was not sent`);
     this.name = "WorkerNotConnected";
   }
 }

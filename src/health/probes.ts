@@ -68,6 +68,11 @@ export class ProbeRouter {
     return this.local.has(workerId);
   }
 
+  /** The workers this head's in-process agent answers for (told to the other heads). */
+  localWorkerIds(): number[] {
+    return [...this.local.keys()];
+  }
+
   /** Probes sent and not answered yet. */
   get inFlight(): number {
     return this.pending.size;
@@ -108,13 +113,16 @@ export class ProbeRouter {
         reject(new Error(`worker ${workerId}'s agent is not connected to ${why}`));
       };
       const relay = this.sessions.relay;
+      const elsewhere = "this head or any other on its database";
       if (!relay) return notSent("this head");
-      // Another head may hold the socket: it sends the probe, and the answer comes back through it (forwarded).
+      // No head says it holds the worker's agent: no need to ask them all and wait.
+      if (!this.sessions.connected(workerId) && !relay.watchedElsewhere(workerId)) return notSent(elsewhere);
+      // Another head holds the socket: it sends the probe, and the answer comes back through it (forwarded).
       relay.send(workerId, message).then(
         (ok) => {
-          if (!ok) notSent("any head");
+          if (!ok) notSent(elsewhere);
         },
-        (err: unknown) => notSent(`any head (${(err as Error).message})`),
+        (err: unknown) => notSent(`${elsewhere} (${(err as Error).message})`),
       );
     });
   }

@@ -14,6 +14,8 @@ export interface AgentConnection {
 export interface SessionRelay {
   /** Hands the message to the head holding the worker's socket; resolves whether one sent it. */
   send(workerId: number, message: HeadMessage): Promise<boolean>;
+  /** Whether another head's in-process agent watches the worker (it answers probes, without a socket). */
+  watchedElsewhere(workerId: number): boolean;
 }
 
 export class AgentSessions {
