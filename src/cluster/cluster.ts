@@ -109,6 +109,8 @@ export async function joinCluster(ctx: HeadContext, o: JoinOptions): Promise<Clu
         }
       })().finally(() => {
         reading = null;
+        // Ids that came in after the loop's last look: read them too, not at the next message.
+        if (toRead.size > 0) readSamples();
       });
     };
     link.on(SAMPLES_KIND, (body) => {
