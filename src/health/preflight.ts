@@ -10,6 +10,7 @@ import type { WorkerSummary } from "../fleet/workers.ts";
 import { appliedCount } from "../db/migrate.ts";
 import { listWorkers } from "../fleet/workers.ts";
 import type { HeadContext } from "../head/context.ts";
+import { log } from "../log.ts";
 import type { LatestCheck, ServiceRow } from "./loop.ts";
 
 export type PreflightState = "pass" | "fail" | "pending";
@@ -153,16 +154,45 @@ export async function cancelOverride(db: Db, actor: Actor, id: number): Promise<
   await audit(db, actor, { action: "preflight.override.cancel", target: row.check });
 }
 
+/**
+ * The checklist when the database does not answer: that item alone, failing, since nothing else can
+ * be read (`database` is no checklist item otherwise, and cannot be overridden: overrides live in it).
+ */
+export function databaseUnreachable(err: unknown, now: number): Preflight {
+  const reason = err instanceof Error ? err.message : String(err);
+  return {
+    ready: false,
+    items: [
+      {
+        name: "database",
+        label: "Database reachable",
+        critical: true,
+        state: "fail",
+        message: `the database does not answer: ${reason.split("\n")[0]!.slice(0, 300)}`,
+      },
+    ],
+    failing: ["database"],
+    at: new Date(now).toISOString(),
+  };
+}
+
 /** The checklist as this head sees it now. */
 export async function currentPreflight(ctx: HeadContext): Promise<Preflight> {
   const db = ctx.database.db;
   const now = ctx.health.now();
-  const [migrationsApplied, workers, enabledChannels, overrides] = await Promise.all([
-    appliedCount(db),
-    listWorkers(db, ctx.latest.heardAt, now),
-    enabledChannelCount(db),
-    activeOverrides(db, now),
-  ]);
+  let migrationsApplied: number, workers: WorkerSummary[], enabledChannels: number, overrides: Awaited<ReturnType<typeof activeOverrides>>;
+  try {
+    [migrationsApplied, workers, enabledChannels, overrides] = await Promise.all([
+      appliedCount(db),
+      listWorkers(db, ctx.latest.heardAt, now),
+      enabledChannelCount(db),
+      activeOverrides(db, now),
+    ]);
+  } catch (err) {
+    // The gate's callers (schedulers, CI) need "not ready, because of the database", not a 500.
+    log.debug("pre-flight: the database does not answer", { error: err });
+    return databaseUnreachable(err, now);
+  }
   return preflight({
     migrationsApplied,
     workers,

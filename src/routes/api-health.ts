@@ -111,10 +111,13 @@ export function healthApiRoutes(ctx: HeadContext) {
           summary: "Readiness gate: do all critical pre-flight checks pass?",
           description:
             "For a job scheduler or a CI step to gate on: 200 when every critical checklist item passes (or an admin overrode it), " +
-            "503 with the failing items' names otherwise. No login; the body holds names only. GET /api/v1/preflight has the details.",
+            "503 with the failing items' names otherwise (`database` when the head cannot reach its database). No login; the body holds names only. GET /api/v1/preflight has the details.",
           response: { description: "Ready", example: { ready: true } },
           errors: {
-            503: { description: "Not ready: the critical items that fail", example: { ready: false, failing: ["service:inference-api"] } },
+            503: {
+              description: "Not ready: the critical items that fail (`database` alone when the database does not answer)",
+              example: { ready: false, failing: ["service:inference-api"] },
+            },
           },
         }),
       },
