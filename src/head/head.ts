@@ -111,7 +111,15 @@ export async function startHead(config: HeadConfig): Promise<RunningHead> {
 
     const app = createApp(ctx);
     try {
-      app.listen({ hostname: config.listen.host, port: config.listen.port, idleTimeout: 60, maxRequestBodySize: 16 * 1024 * 1024 });
+      // reusePort off: Elysia asks for SO_REUSEPORT, with which a second head on a taken port starts silently and
+      // the kernel splits connections between two heads (and two databases).
+      app.listen({
+        hostname: config.listen.host,
+        port: config.listen.port,
+        idleTimeout: 60,
+        maxRequestBodySize: 16 * 1024 * 1024,
+        reusePort: false,
+      });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       throw new Error(

@@ -107,3 +107,19 @@ for (const engine of ["pglite", "postgres"] as Engine[]) {
     }, 120_000);
   });
 }
+
+test("a second head on a port already taken exits 1 saying so, rather than sharing the port with the first", async () => {
+  const port = freePort();
+  const first = spawnVigil({
+    args: ["serve", "--listen", `127.0.0.1:${port}`, "--no-local-agent"],
+    env: { VIGIL_DATA_DIR: tempDir() },
+    port,
+  });
+  running.push(first);
+  await first.ready(60_000);
+  const dir = tempDir();
+  dirs.push(dir);
+  const second = await runVigil(["serve", "--listen", `127.0.0.1:${port}`, "--no-local-agent"], { VIGIL_DATA_DIR: dir });
+  expect(second.code).toBe(1);
+  expect(second.stderr).toContain(`cannot listen on 127.0.0.1:${port}: address already in use`);
+}, 90_000);
