@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, SETTINGS, checkDataDir, formatOptions, parseCommandConfig, redactUrl } from "./config.ts";
+import { HEAD_SETTINGS } from "./head/context.ts";
 
 const serveKeys = ["listen", "dataDir", "databaseUrl", "localAgent", "interval", "logLevel"] as const;
 
@@ -125,4 +126,27 @@ test("DATABASE_URL may name a Unix socket directory with ?host= instead of a hos
   expect(msg).toContain("no host");
   expect(msg).toContain("?host=/run/postgresql");
   expect(msg).not.toContain("s3cret");
+});
+
+describe("database and cluster settings", () => {
+  const serve = (env: Record<string, string>) => parseCommandConfig("serve", HEAD_SETTINGS, [], env).config;
+  test("defaults: a pool of 10, statements cancelled after 5 minutes, busy beyond 20,000 queued samples, a 1 s leader retry", () => {
+    const c = serve({});
+    expect([c.dbPoolSize, c.dbStatementTimeout, c.ingestQueueMax, c.leaderRetry]).toEqual([10, 300, 20_000, 1]);
+  });
+  test("values as an operator writes them", () => {
+    const c = serve({
+      VIGIL_DB_POOL_SIZE: "40",
+      VIGIL_DB_STATEMENT_TIMEOUT: "0",
+      VIGIL_INGEST_QUEUE_MAX: "50000",
+      VIGIL_LEADER_RETRY: "500ms",
+    });
+    expect([c.dbPoolSize, c.dbStatementTimeout, c.ingestQueueMax, c.leaderRetry]).toEqual([40, 0, 50_000, 0.5]);
+  });
+  test("bad values say what is expected", () => {
+    expect(() => serve({ VIGIL_DB_POOL_SIZE: "0" })).toThrow('VIGIL_DB_POOL_SIZE="0": expected a whole number from 1 to 1000');
+    expect(() => serve({ VIGIL_DB_STATEMENT_TIMEOUT: "soon" })).toThrow("expected a duration such as 500ms, 2s or 5m");
+    expect(() => serve({ VIGIL_INGEST_QUEUE_MAX: "1.5" })).toThrow("expected a whole number from 100 to 10000000");
+    expect(() => serve({ VIGIL_LEADER_RETRY: "2d" })).toThrow("expected a duration such as 500ms, 2s or 5m");
+  });
 });

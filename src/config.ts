@@ -72,6 +72,10 @@ export interface Config {
   outboundAllow: readonly string[];
   outboundAllowPrivate: boolean;
   uptimeDegradedWeight: number;
+  dbPoolSize: number;
+  dbStatementTimeout: number; // seconds, 0: none
+  ingestQueueMax: number; // samples
+  leaderRetry: number; // seconds
   statusPublic: boolean;
   probePaths: readonly string[];
   servicesFile: string | undefined;
@@ -179,6 +183,22 @@ function parseHeadUrl(raw: string, label: string): string | undefined {
   } catch {
     throw new ConfigError(`${label}="${raw}": expected the head's URL, e.g. http://head:8480`);
   }
+}
+
+function wholeNumber(raw: string, label: string, min: number, max: number): number {
+  const n = Number(raw.trim());
+  if (!/^\d+$/.test(raw.trim()) || n < min || n > max)
+    throw new ConfigError(`${label}="${raw}": expected a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** "500ms", "2s", "5m", "1h" (or plain seconds) to seconds, from 0.1 s to a day. */
+function parseSeconds(raw: string, label: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+  if (!m) throw new ConfigError(`${label}="${raw}": expected a duration such as 500ms, 2s or 5m`);
+  const seconds = Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
+  if (seconds < 0.1 || seconds > 86_400) throw new ConfigError(`${label}="${raw}": must be between 100ms and 24h`);
+  return seconds;
 }
 
 /** "90s", "30m", "12h", "7d" (or plain seconds) to seconds. */
@@ -531,6 +551,34 @@ export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
     default: "false",
     help: "let webhooks and HTTP checks reach any private address (10/8, 192.168/16, 127/8, ...)",
     parse: parseBool,
+  },
+  dbPoolSize: {
+    key: "dbPoolSize",
+    env: "VIGIL_DB_POOL_SIZE",
+    default: "10",
+    help: "PostgreSQL connections each head pools (it opens two more: loop locks and LISTEN); max_connections needs (this + 2) x heads",
+    parse: (raw, label) => wholeNumber(raw, label, 1, 1000),
+  },
+  dbStatementTimeout: {
+    key: "dbStatementTimeout",
+    env: "VIGIL_DB_STATEMENT_TIMEOUT",
+    default: "5m",
+    help: "PostgreSQL cancels a statement of the head's that runs longer (0: never), so one stuck query cannot hold a connection",
+    parse: (raw, label) => (raw.trim() === "0" ? 0 : parseSeconds(raw, label)),
+  },
+  ingestQueueMax: {
+    key: "ingestQueueMax",
+    env: "VIGIL_INGEST_QUEUE_MAX",
+    default: "20000",
+    help: "samples waiting for the database beyond which agents are told 'busy' (HTTP 429) and keep theirs spooled",
+    parse: (raw, label) => wholeNumber(raw, label, 100, 10_000_000),
+  },
+  leaderRetry: {
+    key: "leaderRetry",
+    env: "VIGIL_LEADER_RETRY",
+    default: "1s",
+    help: "how often a head not leading a loop (alerts, deliveries, retention, health) tries to take it: the longest a loop waits after its head dies",
+    parse: (raw, label) => parseSeconds(raw, label),
   },
   uptimeDegradedWeight: {
     key: "uptimeDegradedWeight",

@@ -44,6 +44,8 @@ export interface OpenOptions {
   keepAssets?: boolean;
   /** Max connections to an external server. */
   poolSize?: number;
+  /** PostgreSQL's statement_timeout for the pool's sessions (0 or absent: the server's own). */
+  statementTimeoutMs?: number;
   startTimeoutMs?: number;
   /** PGlite: how often to checkpoint (default 5 min). */
   checkpointEveryMs?: number;
@@ -140,6 +142,7 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
     application_name: "vigil",
+    ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
   });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on("error", (err) => log.warn("database connection lost", { error: err }));

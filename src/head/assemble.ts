@@ -52,7 +52,11 @@ export async function assembleHead(o: AssembleOptions): Promise<HeadContext & { 
   const { config, database, log } = o;
   const latest = new LatestCache();
   const restored = await latest.rebuild(database.db);
-  const writer = new BatchedWriter(database.db, { log: log.child({ component: "writer" }), flushIntervalMs: o.flushIntervalMs });
+  const writer = new BatchedWriter(database.db, {
+    log: log.child({ component: "writer" }),
+    flushIntervalMs: o.flushIntervalMs,
+    busyAt: config.ingestQueueMax,
+  });
   const ingestor = new Ingestor(database.db, writer, latest, { processIntervalSeconds: config.processInterval });
   // Set once the context exists; the loops ask it whether this head runs them now.
   let leads: (loop: LoopName) => boolean = () => false;
@@ -120,7 +124,7 @@ export async function assembleHead(o: AssembleOptions): Promise<HeadContext & { 
     log,
     alertTickMs: o.alertTickMs ?? 1_000,
     scheduleHealth: o.scheduleHealth ?? false,
-    leaderRetryMs: o.leaderRetryMs,
+    leaderRetryMs: o.leaderRetryMs ?? config.leaderRetry * 1000,
   });
   leads = (loop) => ctx.cluster.leadership.leads(loop);
   if (o.startLive !== false) ctx.live.start(ctx);

@@ -48,6 +48,10 @@ export const HEAD_SETTINGS = [
   "statusPublic",
   "probePaths",
   "servicesFile",
+  "dbPoolSize",
+  "dbStatementTimeout",
+  "ingestQueueMax",
+  "leaderRetry",
 ] as const;
 
 export type HeadConfig = Readonly<Pick<Config, (typeof HEAD_SETTINGS)[number]>>;

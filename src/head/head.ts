@@ -44,6 +44,8 @@ export async function startHead(config: HeadConfig): Promise<RunningHead> {
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
       pgliteSharedBuffers: config.pgliteSharedBuffers,
+      poolSize: config.dbPoolSize,
+      statementTimeoutMs: config.dbStatementTimeout * 1000,
     });
     cleanups.push(() => database.close());
     const migration = await migrate(database);

@@ -4,8 +4,6 @@ import type { Ingestor, IngestWorker } from "./ingest.ts";
 import { SampleRejected } from "./ingest.ts";
 import type { BatchedWriter } from "./writer.ts";
 
-/** Beyond this many samples waiting for the database, agents are told to come back later (they spool). */
-export const BUSY_QUEUE = 20_000;
 const BUSY_RETRY_MS = 2_000;
 
 export interface BatchOutcome {
@@ -29,7 +27,8 @@ export async function ingestBatch(
   samples: unknown[],
 ): Promise<BatchOutcome> {
   const outcome: BatchOutcome = { acked: [], rejected: [] };
-  if (writer.queued > BUSY_QUEUE) {
+  // Beyond the writer's limit (VIGIL_INGEST_QUEUE_MAX) agents are told to come back later; they spool meanwhile.
+  if (writer.queued > writer.busyAt) {
     const seqs = samples.map(seqOf).filter((s): s is number => s !== null);
     return { ...outcome, busy: { seqs, retryAfterMs: BUSY_RETRY_MS } };
   }

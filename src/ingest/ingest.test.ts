@@ -3,6 +3,7 @@ import { describeEachEngine } from "../../test/harness/engines.ts";
 import { makeSample } from "../../test/fixtures/samples.ts";
 import { listWorkers, upsertWorker } from "../fleet/workers.ts";
 import { log, setLogSink } from "../log.ts";
+import { ingestBatch } from "./batch.ts";
 import { Ingestor, SampleRejected } from "./ingest.ts";
 import { LatestCache } from "./latest.ts";
 import { BatchedWriter } from "./writer.ts";
@@ -162,6 +163,29 @@ describeEachEngine("ingest", (_engine, open) => {
     });
     expect((await database.query<{ n: number }>("select count(*)::int as n from host_samples"))[0]!.n).toBe(3);
     await writer.close();
+  });
+
+  test("beyond the writer's busyAt (VIGIL_INGEST_QUEUE_MAX) a batch is answered busy, nothing taken; below it again, taken", async () => {
+    const database = await open();
+    const writer = new BatchedWriter(database.db, { log: quiet, flushIntervalMs: 60_000, maxBatchSamples: 1000, busyAt: 3 });
+    const ingestor = new Ingestor(database.db, writer, new LatestCache());
+    const id = await upsertWorker(database.db, { name: "w", kind: "remote" });
+    const first = ingestBatch(
+      ingestor,
+      writer,
+      { id, name: "w" },
+      [0, 1, 2, 3].map((seq) => makeSample(seq)),
+    );
+    for (let i = 0; i < 500 && writer.queued < 4; i++) await Bun.sleep(10);
+    const refused = await ingestBatch(ingestor, writer, { id, name: "w" }, [makeSample(4), makeSample(5)]);
+    expect(refused.acked).toEqual([]);
+    expect(refused.busy).toEqual({ seqs: [4, 5], retryAfterMs: 2_000 });
+    await writer.flush();
+    expect((await first).acked).toEqual([0, 1, 2, 3]);
+    const taken = ingestBatch(ingestor, writer, { id, name: "w" }, [makeSample(4), makeSample(5)]);
+    for (let i = 0; i < 500 && writer.queued < 2; i++) await Bun.sleep(10);
+    await writer.close();
+    expect((await taken).acked).toEqual([4, 5]);
   });
 
   test("close() flushes what is queued", async () => {

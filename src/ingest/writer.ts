@@ -29,6 +29,8 @@ export interface WriterOptions {
   maxBatchSamples?: number;
   /** Beyond this many queued samples the oldest are dropped (the database is away too long). */
   maxQueuedSamples?: number;
+  /** Beyond this many queued samples agents are told "busy" and keep theirs (ingest/batch.ts): back-pressure. */
+  busyAt?: number;
   log: Logger;
 }
 
@@ -46,6 +48,8 @@ export class BatchedWriter {
   private readonly flushIntervalMs: number;
   private readonly maxBatchSamples: number;
   private readonly maxQueuedSamples: number;
+  /** Queued samples beyond which new ones are refused as busy (VIGIL_INGEST_QUEUE_MAX). */
+  readonly busyAt: number;
   private readonly log: Logger;
 
   constructor(
@@ -54,7 +58,9 @@ export class BatchedWriter {
   ) {
     this.flushIntervalMs = opts.flushIntervalMs ?? 500;
     this.maxBatchSamples = opts.maxBatchSamples ?? 500;
-    this.maxQueuedSamples = opts.maxQueuedSamples ?? 100_000;
+    this.busyAt = opts.busyAt ?? 20_000;
+    // Dropping is for samples that slipped past the busy answer (the in-process agent, batches already taken).
+    this.maxQueuedSamples = Math.max(opts.maxQueuedSamples ?? 100_000, this.busyAt * 2);
     this.log = opts.log;
   }
 
