@@ -72,6 +72,7 @@ export interface Config {
   outboundAllow: readonly string[];
   outboundAllowPrivate: boolean;
   uptimeDegradedWeight: number;
+  simHeads: readonly string[] | undefined;
   dbPoolSize: number;
   dbStatementTimeout: number; // seconds, 0: none
   ingestQueueMax: number; // samples
@@ -551,6 +552,21 @@ export const SETTINGS: { [K in Key]: SettingSpec<K> } = {
     default: "false",
     help: "let webhooks and HTTP checks reach any private address (10/8, 192.168/16, 127/8, ...)",
     parse: parseBool,
+  },
+  simHeads: {
+    key: "simHeads",
+    flag: "spread-to",
+    help: "more heads on the same database to spread the simulated workers over, round robin with --head (comma-separated URLs)",
+    parse: (raw, label) =>
+      raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((u) => {
+          const url = parseHeadUrl(u, label);
+          if (!url) throw new ConfigError(`${label}="${raw}": expected head URLs, e.g. http://head-b:8480,http://head-c:8480`);
+          return url;
+        }),
   },
   dbPoolSize: {
     key: "dbPoolSize",

@@ -9,7 +9,19 @@ import { HeatedWorker } from "../sim/heat.ts";
 import { VERSION } from "../version.ts";
 import type { Command } from "./command.ts";
 
-const settings = ["head", "token", "simWorkers", "simGpus", "interval", "simBatch", "duration", "simDemo", "simHeat", "logLevel"] as const;
+const settings = [
+  "head",
+  "simHeads",
+  "token",
+  "simWorkers",
+  "simGpus",
+  "interval",
+  "simBatch",
+  "duration",
+  "simDemo",
+  "simHeat",
+  "logLevel",
+] as const;
 
 /** History goes in batches this big (a sample of 8 GPUs with processes is about 10 KB), with at most this many unacknowledged. */
 const HISTORY_BATCH = 100;
@@ -37,7 +49,8 @@ function sendBatch(ws: WebSocket, samples: string[]): void {
 export const simulateCommand: Command = {
   name: "simulate",
   summary: "run a synthetic fleet against a head through the real agent protocol (demo data, load tests)",
-  usage: "vigil simulate --head URL --token ADMIN_API_TOKEN [--workers N] [--gpus M] [--interval S] [--batch K] [--duration S] [--demo]",
+  usage:
+    "vigil simulate --head URL [--spread-to URL,...] --token ADMIN_API_TOKEN [--workers N] [--gpus M] [--interval S] [--batch K] [--duration S] [--demo]",
   settings,
   details:
     "Registers workers named sim-0001... with the admin token (rotating them when they exist), enrolls each,\n" +
@@ -53,6 +66,8 @@ export const simulateCommand: Command = {
     const { config } = parseCommandConfig("simulate", settings, argv);
     setLogLevel(config.logLevel);
     if (!config.head) throw new ConfigError("simulate: say which head with --head URL");
+    // Several heads on one database: workers connect round robin, as agents behind a load balancer land.
+    const heads = [config.head, ...(config.simHeads ?? [])];
     if (!config.token) throw new ConfigError("simulate: give an admin API token with --token (vigil token create --name sim --role admin)");
     const head = config.head;
     const demo = config.simDemo;
@@ -101,7 +116,7 @@ export const simulateCommand: Command = {
       });
     }
     console.error(
-      `simulating ${fleet.length} workers x ${config.simGpus} GPUs every ${config.interval}s (${config.simBatch} samples per message)${demo ? " as a demo fleet" : ""} against ${head}`,
+      `simulating ${fleet.length} workers x ${config.simGpus} GPUs every ${config.interval}s (${config.simBatch} samples per message)${demo ? " as a demo fleet" : ""} against ${heads.join(", ")}`,
     );
 
     let acked = 0;
@@ -126,10 +141,10 @@ export const simulateCommand: Command = {
       return sample;
     };
 
-    const wsUrl = `${head.replace(/^http/, "ws")}/api/v1/agent/ws`;
+    const wsUrls = heads.map((h) => `${h.replace(/^http/, "ws")}/api/v1/agent/ws`);
     await Promise.all(
       fleet.map(
-        (w) =>
+        (w, i) =>
           new Promise<void>((resolve, reject) => {
             const headers: Record<string, string> = {
               authorization: `Bearer ${w.secret}`,
@@ -137,6 +152,7 @@ export const simulateCommand: Command = {
               "x-vigil-interval": String(config.interval),
             };
             if (w.sim.restartAllow) headers["x-vigil-restart-allow"] = w.sim.restartAllow.join(",");
+            const wsUrl = wsUrls[i % wsUrls.length]!;
             const ws = new WebSocket(wsUrl, { headers } as unknown as string[]);
             w.ws = ws;
             ws.onopen = () => resolve();
