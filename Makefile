@@ -74,6 +74,7 @@ bench-quick: deps build
 	$(BUN) bench/render.tsx
 	$(BUN) bench/sse.ts
 	$(BUN) bench/alerts.ts
+	$(BUN) bench/heads.ts
 
 deploy: build
 	$(BUN) scripts/deploy.ts $(if $(strip $(HOSTS)),--hosts "$(HOSTS)") $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run) $(DEPLOY_ARGS)
