@@ -5,6 +5,7 @@ import { Exposition } from "./exposition.ts";
 import { gpuMetrics } from "./gpu.ts";
 import { hostMetrics } from "./host.ts";
 import { alertMetrics } from "./alerts.ts";
+import { clusterMetrics } from "./cluster.ts";
 import type { MetricsProvider } from "./provider.ts";
 import { buildMetrics, ingestMetrics, workerMetrics } from "./vigil.ts";
 
@@ -15,6 +16,7 @@ export const METRICS_PROVIDERS: readonly MetricsProvider[] = [
   gpuMetrics,
   hostMetrics,
   alertMetrics,
+  clusterMetrics,
 ];
 
 /** One scrape: a single read of the worker list, then every provider in order, rendered as exposition text. */

@@ -64,6 +64,7 @@ function startHead(name: string): VigilProcess {
       VIGIL_DATA_DIR: dir(),
       VIGIL_OUTBOUND_ALLOW: "127.0.0.0/8",
       VIGIL_ADMIN_PASSWORD: "cluster-admin-pass-1",
+      VIGIL_METRICS_PUBLIC: "true",
       ...NO_GPU,
     },
     port,
@@ -269,6 +270,13 @@ test("three heads share one PostgreSQL: loops on one, live updates and restarts 
   expect(takeoverMs).toBeLessThan(2_500);
   // Each loop on exactly one head.
   for (const l of LOOPS) expect(Number(ledBy(b).includes(l)) + Number(ledBy(c).includes(l))).toBe(1);
+  // /metrics says the same: summed over the heads still running, one leader per loop.
+  const leaders = async (h: VigilProcess) => {
+    const text = await (await fetch(`${h.url}/metrics`)).text();
+    return Object.fromEntries([...text.matchAll(/^vigil_loop_leader\{loop="(\w+)"\} (\d)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+  };
+  const [mb, mc] = await Promise.all([leaders(b), leaders(c)]);
+  for (const l of LOOPS) expect((mb[l] ?? 0) + (mc[l] ?? 0)).toBe(1);
 
   // The new leader evaluates and notifies: the marker worker, pushing to C, runs hot.
   const hotUntil = Date.now() + (FOR_SECONDS + 3) * 1000;

@@ -197,6 +197,8 @@ describeEachEngine("GET /metrics", (engine) => {
     const { m } = await scrape(head);
     expect(m.value("vigil_alerts_firing", { worker: "gpu-hot", rule: "threshold:temperature", severity: "critical" })).toBe(2);
     expect(m.value("vigil_alerts_open", { state: "firing" })).toBeGreaterThanOrEqual(2);
+    // One head: it runs every loop.
+    for (const loop of ["alerts", "deliveries", "retention", "health"]) expect(m.value("vigil_loop_leader", { loop })).toBe(1);
     expect(m.value("vigil_alert_deliveries", { status: "failed" })).toBe(0);
   });
 
