@@ -20,21 +20,34 @@ export const serveCommand: Command = {
       workerUrl: config.publicUrl ?? `http://${hostname()}:${config.listen.port}`,
       configured: config.publicUrl !== undefined,
     });
-    const head = await startHead(config);
-    await new Promise<void>((resolve) => {
-      let stopping = false;
-      const onSignal = (signal: string) => {
-        if (stopping) {
-          log.warn("second signal during shutdown; exiting now", { signal });
-          process.exit(1);
-        }
-        stopping = true;
-        log.info("shutting down", { signal });
-        void head.stop().then(resolve);
-      };
-      process.on("SIGTERM", () => onSignal("SIGTERM"));
-      process.on("SIGINT", () => onSignal("SIGINT"));
-    });
+    // Signals are taken from the start: a SIGTERM while the embedded database is first initialised (seconds) would
+    // otherwise end the process mid-write. Asked to stop while starting, the head finishes starting, then stops.
+    let head: Awaited<ReturnType<typeof startHead>> | undefined;
+    let stopping = false;
+    let stopped!: () => void;
+    const done = new Promise<void>((resolve) => (stopped = resolve));
+    const onSignal = (signal: string) => {
+      if (stopping) {
+        log.warn("second signal during shutdown; exiting now", { signal });
+        process.exit(1);
+      }
+      stopping = true;
+      if (!head) {
+        log.info("stop asked while starting; stopping as soon as the database is open", { signal });
+        return;
+      }
+      log.info("shutting down", { signal });
+      void head.stop().then(stopped);
+    };
+    process.on("SIGTERM", () => onSignal("SIGTERM"));
+    process.on("SIGINT", () => onSignal("SIGINT"));
+    head = await startHead(config);
+    if (stopping) {
+      log.info("shutting down", { reason: "stop asked while starting" });
+      await head.stop();
+      stopped();
+    }
+    await done;
     log.info("stopped cleanly");
     return 0;
   },

@@ -123,3 +123,21 @@ test("a second head on a port already taken exits 1 saying so, rather than shari
   expect(second.code).toBe(1);
   expect(second.stderr).toContain(`cannot listen on 127.0.0.1:${port}: address already in use`);
 }, 90_000);
+
+test("SIGTERM while the embedded database is first created: the head finishes starting, then stops with exit 0", async () => {
+  const port = freePort();
+  const dir = tempDir();
+  dirs.push(dir);
+  const head = spawnVigil({ args: ["serve", "--listen", `127.0.0.1:${port}`, "--no-local-agent"], env: { VIGIL_DATA_DIR: dir }, port });
+  running.push(head);
+  // Well inside the first start (PGlite's initdb and the migrations take seconds).
+  await Bun.sleep(400);
+  head.proc.kill("SIGTERM");
+  expect(await head.proc.exited).toBe(0);
+  expect(head.stderr()).toContain("stop asked while starting");
+  expect(head.stderr()).toContain("stopped cleanly");
+  // The directory it left is whole: the next start opens it.
+  const again = spawnVigil({ args: ["serve", "--listen", `127.0.0.1:${port}`, "--no-local-agent"], env: { VIGIL_DATA_DIR: dir }, port });
+  running.push(again);
+  await again.ready(60_000);
+}, 120_000);
