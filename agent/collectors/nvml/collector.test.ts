@@ -255,7 +255,14 @@ test("GPU_IS_LOST: lost with null readings, identity kept, said once", async () 
     "throttleReasons",
   ]);
   for (const [key, value] of Object.entries(lost!)) if (!kept.has(key)) expect({ key, value }).toEqual({ key, value: null });
-  expect(lostAtStart).toMatchObject({ index: 2, uuid: "", name: "", lost: true, temperature: null });
+  // Its own identity although NVML never gave its UUID: two such GPUs must not share one record on the head.
+  expect(lostAtStart).toMatchObject({
+    index: 2,
+    uuid: "unidentified-index-2",
+    name: "unidentified GPU (lost before it could be read)",
+    lost: true,
+    temperature: null,
+  });
 
   const second = await source.collect();
   expect(second.notice).toBeUndefined();

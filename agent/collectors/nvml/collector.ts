@@ -35,6 +35,9 @@ import {
 } from "./structs.ts";
 import { decodeThrottleReasons } from "./throttle.ts";
 
+/** The uuid prefix of a GPU lost before NVML gave its UUID (see nameUnidentified). */
+const UNIDENTIFIED = "unidentified-";
+
 export type NvmlOptions = {
   /** The library to open; the agent fills it from VIGIL_NVML_LIB. Default: the loader's libnvidia-ml.so.1. */
   libPath?: string;
@@ -218,7 +221,9 @@ class NvmlSource implements GpuSource {
       const wasLost = device.lost;
       gpus[i] = this.readDevice(device);
       if (device.lost && !wasLost)
-        notices.push(`GPU ${device.index} (${device.info.uuid || "uuid unknown"}) is lost: ${nvmlErrorName(NVML_ERROR_GPU_IS_LOST)}`);
+        notices.push(
+          `GPU ${device.index} (${device.info.uuid.startsWith(UNIDENTIFIED) ? "uuid unknown" : device.info.uuid}) is lost: ${nvmlErrorName(NVML_ERROR_GPU_IS_LOST)}`,
+        );
     }
     // Forget owners of pids that left every GPU (swap the maps rather than allocate new ones).
     const previous = this.owners;
@@ -267,7 +272,10 @@ class NvmlSource implements GpuSource {
     const device: Device = { index, handle: null, info, unsupported: 0, lost: false };
     const rc = this.lib.nvmlDeviceGetHandleByIndex_v2(index, this.handleOut);
     // Only GPU_IS_LOST is expected here; any other refusal also leaves a GPU we cannot read, reported the same way.
-    if (rc !== NVML_SUCCESS) return device;
+    if (rc !== NVML_SUCCESS) {
+      this.nameUnidentified(device);
+      return device;
+    }
     const h = Number(this.handleOut[0]) as Pointer;
     device.handle = h;
     try {
@@ -292,8 +300,21 @@ class NvmlSource implements GpuSource {
     } catch (err) {
       // Lost halfway through: keep what was read; the next sweep reports it lost.
       if (err !== GPU_LOST) throw err;
+    } finally {
+      this.nameUnidentified(device);
     }
     return device;
+  }
+
+  /**
+   * A GPU lost before its UUID could be read still needs an identity of its own: the head keys GPUs by (worker,
+   * uuid), and two lost GPUs sharing "" would share one record and one alert. The PCI bus id is stable across
+   * reboots where the index may not be; the index is the last resort.
+   */
+  private nameUnidentified(device: Device): void {
+    if (device.info.uuid) return;
+    device.info.uuid = `${UNIDENTIFIED}${device.info.pciBusId ?? `index-${device.index}`}`;
+    if (!device.info.name) device.info.name = "unidentified GPU (lost before it could be read)";
   }
 
   /** True on SUCCESS; throws GPU_LOST on GPU_IS_LOST; false on any other answer. For calls made once. */
