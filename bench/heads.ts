@@ -2,11 +2,11 @@
 // Usage: make build && bun bench/heads.ts [--seconds 20] [--workers 48] [--gpus 8]. Prints Markdown for BENCHMARKS.md.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { startPostgres } from "../test/harness/postgres.ts";
-import { freePort } from "../test/harness/process.ts";
+import { BINARY, run, simulate, startHead, type BenchHead } from "./fleet.ts";
 
 const { values } = parseArgs({
   options: {
@@ -22,7 +22,6 @@ const WORKERS = Number(values.workers);
 const GPUS = Number(values.gpus);
 const BATCH = Number(values.batch);
 const HEADS = values.heads!.split(",").map(Number);
-const BINARY = resolve(import.meta.dir, "../dist/vigil");
 const work = mkdtempSync(join(tmpdir(), "vigil-bench-heads-"));
 const TICK = 100; // clock ticks per second (USER_HZ) on Linux
 
@@ -63,12 +62,6 @@ async function postmasterOf(url: string): Promise<number> {
   }
 }
 
-async function run(cmd: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn(cmd, { env: { PATH: process.env.PATH!, ...env }, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { code, stdout, stderr };
-}
-
 interface Result {
   heads: number;
   rate: number;
@@ -83,69 +76,21 @@ interface Result {
 
 async function measure(n: number, databaseUrl: string): Promise<Result> {
   const postmaster = await postmasterOf(databaseUrl);
-  const heads: { port: number; proc: ReturnType<typeof Bun.spawn> }[] = [];
+  const heads: BenchHead[] = [];
   const env = { DATABASE_URL: databaseUrl, VIGIL_NVML_LIB: "/nonexistent/libnvidia-ml.so.1", VIGIL_NVIDIA_SMI: "/nonexistent/nvidia-smi" };
   try {
-    for (let i = 0; i < n; i++) {
-      const port = freePort();
-      const proc = Bun.spawn([BINARY, "serve", "--listen", `127.0.0.1:${port}`, "--no-local-agent"], {
-        env: { PATH: process.env.PATH!, ...env, VIGIL_DATA_DIR: join(work, `h${n}-${i}`) },
-        stdout: "ignore",
-        stderr: "ignore",
-      });
-      heads.push({ port, proc });
-      for (let t = 0; ; t++) {
-        try {
-          if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
-        } catch {
-          /* starting */
-        }
-        if (t > 600) throw new Error(`head ${i} of ${n} did not start`);
-        await Bun.sleep(100);
-      }
-    }
+    for (let i = 0; i < n; i++) heads.push(await startHead(`head ${i + 1} of ${n}`, { ...env, VIGIL_DATA_DIR: join(work, `h${n}-${i}`) }));
     const token = (
       await run([BINARY, "token", "create", "--name", `bench-${n}`, "--role", "admin"], { ...env, VIGIL_DATA_DIR: join(work, `h${n}-0`) })
     ).stdout.trim();
     const pgBefore = serverCpu(postmaster);
     const headsBefore = heads.reduce((s, h) => s + cpuOf(h.proc.pid), 0);
     // The workers spread over the heads round robin, as agents behind a load balancer would be.
-    const sim = await run(
-      [
-        BINARY,
-        "simulate",
-        "--head",
-        `http://127.0.0.1:${heads[0]!.port}`,
-        ...(heads.length > 1
-          ? [
-              "--spread-to",
-              heads
-                .slice(1)
-                .map((h) => `http://127.0.0.1:${h.port}`)
-                .join(","),
-            ]
-          : []),
-        "--token",
-        token,
-        "--workers",
-        String(WORKERS),
-        "--gpus",
-        String(GPUS),
-        "--interval",
-        "0.2",
-        "--batch",
-        String(BATCH),
-        "--duration",
-        String(SECONDS),
-      ],
-      {},
+    const summary = await simulate(
+      `${n} head(s)`,
+      heads.map((h) => h.url),
+      { token, workers: WORKERS, gpus: GPUS, batch: BATCH, seconds: SECONDS },
     );
-    const summary = JSON.parse(sim.stdout.trim().split("\n").at(-1) ?? "{}") as {
-      gpuSamplesPerSecond?: number;
-      acked?: number;
-      sent?: number;
-    };
-    if (!summary.gpuSamplesPerSecond) throw new Error(`${n} heads: simulate said ${sim.stdout} ${sim.stderr}`);
     const pgCpu = serverCpu(postmaster) - pgBefore;
     const headCpu = heads.reduce((s, h) => s + cpuOf(h.proc.pid), 0) - headsBefore;
     const client = new pg.Client({ connectionString: databaseUrl });
@@ -182,8 +127,7 @@ async function measure(n: number, databaseUrl: string): Promise<Result> {
       await client.end();
     }
   } finally {
-    for (const h of heads) h.proc.kill("SIGTERM");
-    await Promise.all(heads.map((h) => h.proc.exited));
+    await Promise.all(heads.map((h) => h.stop()));
   }
 }
 

@@ -2,7 +2,7 @@
 // Usage: make build && bun bench/ingest.ts [--seconds 20] [--workers 50] [--gpus 8]. Prints a Markdown table for BENCHMARKS.md.
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openDatabase, type Database } from "../src/db/client.ts";
 import { migrate } from "../src/db/migrate.ts";
@@ -10,7 +10,7 @@ import { gpuSamples, gpus, workers } from "../src/db/schema/index.ts";
 import { gpuRow } from "../src/ingest/rows.ts";
 import { makeGpu } from "../test/fixtures/samples.ts";
 import { startPostgres } from "../test/harness/postgres.ts";
-import { freePort } from "../test/harness/process.ts";
+import { BINARY, run, simulate, startHead } from "./fleet.ts";
 
 const { values } = parseArgs({
   options: {
@@ -25,7 +25,6 @@ const WORKERS = Number(values.workers);
 const GPUS = Number(values.gpus);
 /** Samples per message per worker every 0.2 s: 50 x 15 x 5 x 8 = 30,000 GPU samples/s offered, more than the head takes. */
 const BATCH = Number(values.batch);
-const BINARY = resolve(import.meta.dir, "../dist/vigil");
 const work = mkdtempSync(join(tmpdir(), "vigil-bench-ingest-"));
 
 /** The writer's own statement shape (multi-row VALUES, 1000 rows each) straight into gpu_samples, no HTTP, no validation. */
@@ -55,63 +54,14 @@ async function rawInsertRate(database: Database): Promise<number> {
   return rows / ((performance.now() - started) / 1000);
 }
 
-async function run(cmd: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn(cmd, { env: { PATH: process.env.PATH!, ...env }, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { code, stdout, stderr };
-}
-
 async function endToEnd(label: string, env: Record<string, string>): Promise<number> {
-  const port = freePort();
-  const head = Bun.spawn([BINARY, "serve", "--listen", `127.0.0.1:${port}`, "--no-local-agent"], {
-    env: { PATH: process.env.PATH!, ...env },
-    stdout: "ignore",
-    stderr: "ignore",
-  });
+  const head = await startHead(label, env);
   try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
-      } catch {
-        /* starting */
-      }
-      if (i > 600) throw new Error(`${label}: head did not start`);
-      await Bun.sleep(100);
-    }
     const token = (await run([BINARY, "token", "create", "--name", "bench", "--role", "admin"], env)).stdout.trim();
-    // More offered than the head can take, so the rate measured is the head's (the drain after the run counts too).
-    const sim = await run(
-      [
-        BINARY,
-        "simulate",
-        "--head",
-        `http://127.0.0.1:${port}`,
-        "--token",
-        token,
-        "--workers",
-        String(WORKERS),
-        "--gpus",
-        String(GPUS),
-        "--interval",
-        "0.2",
-        "--batch",
-        String(BATCH),
-        "--duration",
-        String(SECONDS),
-      ],
-      {},
-    );
-    const summary = JSON.parse(sim.stdout.trim().split("\n").at(-1) ?? "{}") as {
-      gpuSamplesPerSecond?: number;
-      acked?: number;
-      sent?: number;
-    };
-    if (!summary.gpuSamplesPerSecond) throw new Error(`${label}: simulate said ${sim.stdout} ${sim.stderr}`);
-    console.error(`${label}: ${JSON.stringify(summary)}`);
+    const summary = await simulate(label, [head.url], { token, workers: WORKERS, gpus: GPUS, batch: BATCH, seconds: SECONDS });
     return summary.gpuSamplesPerSecond;
   } finally {
-    head.kill("SIGTERM");
-    await head.exited;
+    await head.stop();
   }
 }
 
