@@ -189,7 +189,9 @@ export class Leadership {
     } catch (err) {
       this.o.log.error("stopping a loop failed", { loop: name, error: err });
     }
-    this.o.log.info("stopped leading loop", { loop: name, why });
+    // As for "leading loop": on PGlite one head leads everything, and saying so is noise.
+    if (this.o.database.engine === "pglite") this.o.log.debug("stopped leading loop", { loop: name, why });
+    else this.o.log.info("stopped leading loop", { loop: name, why });
   }
 
   private async loseAll(why: string): Promise<void> {
