@@ -9,13 +9,6 @@ import { isOperation, OPERATIONS, type HeadAddress } from "./operations.ts";
 
 export const ADMIN_SOCKET = "admin.sock";
 
-let headAddress: HeadAddress | undefined;
-
-/** Where workers reach this head, told by `vigil serve` before the head starts: `vigil worker add` prints it. */
-export function setHeadAddress(address: HeadAddress): void {
-  headAddress = address;
-}
-
 export function adminSocketPath(dataDir: string): string {
   return join(dataDir, ADMIN_SOCKET);
 }
@@ -23,8 +16,9 @@ export function adminSocketPath(dataDir: string): string {
 /**
  * Only the data directory's owner can connect (the directory is 0700 and the socket 0600), so
  * the caller is trusted as the operator of this head; the actor label it sends goes to the audit log.
+ * `address` is where workers reach this head, which `vigil worker add` prints in the install line.
  */
-export function startAdminSocket(db: Db, dataDir: string, log: Logger): Server<unknown> {
+export function startAdminSocket(db: Db, dataDir: string, log: Logger, address?: HeadAddress): Server<unknown> {
   const path = adminSocketPath(dataDir);
   rmSync(path, { force: true }); // left by a head that was killed
   const server = Bun.serve({
@@ -41,7 +35,7 @@ export function startAdminSocket(db: Db, dataDir: string, log: Logger): Server<u
       const label = typeof body.actor === "string" && body.actor.startsWith("cli:") ? body.actor.slice(0, 200) : "cli:unknown";
       const args = body.args && typeof body.args === "object" ? (body.args as Record<string, unknown>) : {};
       try {
-        const result = await OPERATIONS[op](db, { label, ip: "cli" }, args, headAddress);
+        const result = await OPERATIONS[op](db, { label, ip: "cli" }, args, address);
         return Response.json({ result });
       } catch (err) {
         if (err instanceof InputError) return Response.json({ error: err.message }, { status: 400 });

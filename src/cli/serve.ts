@@ -1,5 +1,4 @@
 // `vigil serve`: run the head until SIGTERM or SIGINT, then flush pending writes, close the database and exit 0.
-import { hostname } from "node:os";
 import { parseCommandConfig } from "../config.ts";
 import { HEAD_SETTINGS } from "../head/context.ts";
 import { log, setLogLevel } from "../log.ts";
@@ -15,11 +14,7 @@ export const serveCommand: Command = {
     const { config } = parseCommandConfig("serve", HEAD_SETTINGS, argv);
     setLogLevel(config.logLevel);
     // Loaded here, not at the top: `vigil agent` and `vigil version` must not pay for the head.
-    const [{ startHead }, { setHeadAddress }] = await Promise.all([import("../head/head.ts"), import("../admin/socket.ts")]);
-    setHeadAddress({
-      workerUrl: config.publicUrl ?? `http://${hostname()}:${config.listen.port}`,
-      configured: config.publicUrl !== undefined,
-    });
+    const { startHead } = await import("../head/head.ts");
     // Signals are taken from the start: a SIGTERM while the embedded database is first initialised (seconds) would
     // otherwise end the process mid-write. Asked to stop while starting, the head finishes starting, then stops.
     let head: Awaited<ReturnType<typeof startHead>> | undefined;

@@ -1,4 +1,5 @@
 // Starts and stops the head: database, migrations, ingest path, local agent and HTTP server, in that order.
+import { hostname } from "node:os";
 import { SYSTEM } from "../auth/audit.ts";
 import { applyServicesFile } from "../health/file.ts";
 import { checkDataDir } from "../config.ts";
@@ -75,7 +76,10 @@ export async function startHead(config: HeadConfig): Promise<RunningHead> {
     });
 
     if (!config.databaseUrl) {
-      const socket = startAdminSocket(database.db, config.dataDir, log.child({ component: "admin-socket" }));
+      const socket = startAdminSocket(database.db, config.dataDir, log.child({ component: "admin-socket" }), {
+        workerUrl: config.publicUrl ?? `http://${hostname()}:${config.listen.port}`,
+        configured: config.publicUrl !== undefined,
+      });
       cleanups.push(() => socket.stop(true));
     }
 
