@@ -11,7 +11,8 @@ import type { HeadContext } from "../head/context.ts";
 import { alertsRegionProps } from "../live/regions/alerts.tsx";
 import { fleetStatus } from "../live/regions/fleet-status.tsx";
 import { RenderContext } from "../live/views.ts";
-import { AlertDetailPage, AlertNotFoundPage, AlertsPage, type AlertsPageProps } from "../../views/pages/alerts.tsx";
+import { AlertDetailPage, AlertsPage, type AlertsPageProps } from "../../views/pages/alerts.tsx";
+import { NotFoundPage } from "../../views/pages/not-found.tsx";
 import { HISTORY_PAGE, HISTORY_STATES } from "../../views/partials/alerts/history.tsx";
 import { alertsViewName, RULE_PATTERN, ruleChoices } from "../../views/partials/alerts/model.ts";
 import { DURATIONS, type MaintenanceFormValues, type SilenceFormValues } from "../../views/partials/alerts/silences.tsx";
@@ -191,7 +192,11 @@ export function alertPageRoutes(ctx: HeadContext) {
         const id = idOf(key);
         const detail =
           id === null ? null : await alertDetail(db, id).catch((err) => (err instanceof InputError ? null : Promise.reject(err)));
-        if (!detail) return htmlPage(<AlertNotFoundPage viewer={viewer} asked={key} />, 404);
+        if (!detail)
+          return htmlPage(
+            <NotFoundPage viewer={viewer} what="alert" asked={key} back={{ href: "/alerts", text: "Back to the alerts" }} />,
+            404,
+          );
         const a = detail.alert;
         const gpuName =
           a.gpuUuid && a.workerId !== null ? ((await workerGpus(db, a.workerId)).find((g) => g.uuid === a.gpuUuid)?.name ?? null) : null;

@@ -16,7 +16,6 @@ import {
   HealthPage,
   ServiceDetailPage,
   ServiceEditPage,
-  ServiceNotFoundPage,
   StatusPage,
   type HealthPageProps,
   type ServiceDetailPageProps,
@@ -34,6 +33,7 @@ import { OVERRIDE_DURATIONS } from "../../views/partials/health/preflight.tsx";
 import { guard } from "./guard.ts";
 import { hidden } from "./openapi.ts";
 import { decodeKey, field, htmlPage, redirect } from "./respond.ts";
+import { NotFoundPage } from "../../views/pages/not-found.tsx";
 import type { ClientInfo } from "../auth/client-ip.ts";
 import { viewerOf } from "./viewer.ts";
 
@@ -110,7 +110,10 @@ export function healthPageRoutes(ctx: HeadContext) {
 
   async function notFound(principal: Principal | null, asked: string): Promise<Response> {
     const viewer = { ...viewerOf(principal), fleetStatus: await fleetStatus(new RenderContext(ctx)) };
-    return htmlPage(<ServiceNotFoundPage viewer={viewer} asked={asked} />, 404);
+    return htmlPage(
+      <NotFoundPage viewer={viewer} what="service" asked={asked} back={{ href: "/health", text: "Back to service health" }} />,
+      404,
+    );
   }
 
   const serviceOf = (key: string): ServiceRow | undefined => {

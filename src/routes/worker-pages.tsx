@@ -12,7 +12,8 @@ import { fleetStatus } from "../live/regions/fleet-status.tsx";
 import { RenderContext } from "../live/views.ts";
 import { workerData, workerViewName } from "../live/regions/worker.tsx";
 import { retentionOf } from "../retention/loop.ts";
-import { WorkerNotFoundPage, WorkerPage, type WorkerPageProps } from "../../views/pages/worker.tsx";
+import { WorkerPage, type WorkerPageProps } from "../../views/pages/worker.tsx";
+import { NotFoundPage } from "../../views/pages/not-found.tsx";
 import { DEFAULT_RANGE, HISTORY_METRICS, historyRange } from "../../views/partials/worker/history.tsx";
 import { gpuChoices, resolveSelection } from "../../views/partials/worker/model.ts";
 import { guard } from "./guard.ts";
@@ -47,7 +48,11 @@ export function workerPageRoutes(ctx: HeadContext) {
     const list = await rc.workers();
     const viewer = { ...viewerOf(principal), fleetStatus: await fleetStatus(rc) };
     const worker = findWorker(list, key);
-    if (!worker) return htmlPage(<WorkerNotFoundPage viewer={viewer} asked={key} />, 404);
+    if (!worker)
+      return htmlPage(
+        <NotFoundPage viewer={viewer} what="worker" by="id or name" asked={key} back={{ href: "/", text: "Back to the fleet" }} />,
+        404,
+      );
     const data = await workerData(ctx, worker.id);
     const now = new Date(rc.now);
     const picked = resolveSelection(url.searchParams.get("gpu"), gpuChoices(data.sample, data.gpus));

@@ -88,15 +88,3 @@ export function AlertDetailPage(props: { viewer: Viewer; detail: AlertDetail; gp
     </Layout>
   );
 }
-
-export function AlertNotFoundPage(props: { viewer: Viewer; asked: string }): JSX.Element {
-  return (
-    <Layout title="Alert not found" viewer={props.viewer}>
-      <h1>Alert not found</h1>
-      <p safe>{`No alert has the id "${props.asked.slice(0, 200)}".`}</p>
-      <p>
-        <a href="/alerts">Back to the alerts</a>
-      </p>
-    </Layout>
-  );
-}

@@ -162,18 +162,6 @@ export function ServiceEditPage(props: {
   );
 }
 
-export function ServiceNotFoundPage(props: { viewer: Viewer; asked: string }): JSX.Element {
-  return (
-    <Layout title="Service not found" viewer={props.viewer}>
-      <h1>Service not found</h1>
-      <p safe>{`No service has the id "${props.asked.slice(0, 200)}".`}</p>
-      <p>
-        <a href="/health">Back to service health</a>
-      </p>
-    </Layout>
-  );
-}
-
 /** /status: names and states only, for anyone (when VIGIL_STATUS_PUBLIC is on). Anonymous visitors get no navigation. */
 export function StatusPage(props: { viewer: Viewer | null; services: readonly { name: string; state: ServiceState }[] }): JSX.Element {
   const problems = props.services.filter((s) => s.state === "down" || s.state === "degraded").length;

@@ -126,15 +126,3 @@ export function WorkerPage(props: WorkerPageProps): JSX.Element {
     </Layout>
   );
 }
-
-export function WorkerNotFoundPage(props: { viewer: Viewer; asked: string }): JSX.Element {
-  return (
-    <Layout title="Worker not found" viewer={props.viewer}>
-      <h1>Worker not found</h1>
-      <p safe>{`No worker has the id or name "${props.asked.slice(0, 200)}".`}</p>
-      <p>
-        <a href="/">Back to the fleet</a>
-      </p>
-    </Layout>
-  );
-}
