@@ -121,6 +121,22 @@ export function healthPageRoutes(ctx: HeadContext) {
     return id === null ? undefined : ctx.health.service(id);
   };
 
+  /** The service's edit form: as stored, or as typed with the reason it was not saved (a 400). */
+  async function editPage(principal: Principal | null, s: ServiceRow, values: ServiceFormValues, error?: string): Promise<Response> {
+    const rc = new RenderContext(ctx);
+    const [summary, workers] = await Promise.all([fleetStatus(rc), workerChoices(rc)]);
+    return htmlPage(
+      <ServiceEditPage
+        viewer={{ ...viewerOf(principal), fleetStatus: summary }}
+        service={s}
+        values={values}
+        workers={workers}
+        error={error}
+      />,
+      error ? 400 : 200,
+    );
+  }
+
   /** A /health/:id handler given its service, or the not-found page when :id names none. */
   const withService =
     (handler: (c: ServiceRequest, s: ServiceRow) => Promise<Response>) =>
@@ -277,16 +293,8 @@ export function healthPageRoutes(ctx: HeadContext) {
       .get(
         "/health/:id/edit",
         withService(async ({ principal }, s) => {
-          const rc = new RenderContext(ctx);
-          const [summary, workers] = await Promise.all([fleetStatus(rc), workerChoices(rc)]);
-          return htmlPage(
-            <ServiceEditPage
-              viewer={{ ...viewerOf(principal), fleetStatus: summary }}
-              service={s}
-              values={serviceFormValues(s, new Map((await listChannels(ctx.database.db)).map((c) => [c.id, c.name])))}
-              workers={workers}
-            />,
-          );
+          const channelNames = new Map((await listChannels(ctx.database.db)).map((c) => [c.id, c.name]));
+          return editPage(principal, s, serviceFormValues(s, channelNames));
         }),
         { access: "admin", detail: hidden() },
       )
@@ -301,18 +309,7 @@ export function healthPageRoutes(ctx: HeadContext) {
             return redirect(`/health/${s.id}?saved=1`);
           } catch (err) {
             if (!(err instanceof InputError)) throw err;
-            const rc = new RenderContext(ctx);
-            const [summary, workers] = await Promise.all([fleetStatus(rc), workerChoices(rc)]);
-            return htmlPage(
-              <ServiceEditPage
-                viewer={{ ...viewerOf(principal), fleetStatus: summary }}
-                service={s}
-                values={values}
-                workers={workers}
-                error={`Not saved: ${err.message}`}
-              />,
-              400,
-            );
+            return editPage(principal, s, values, `Not saved: ${err.message}`);
           }
         }),
         { access: "admin", detail: hidden() },
