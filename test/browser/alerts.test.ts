@@ -5,7 +5,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { REPO, tempDir } from "../harness/process.ts";
-import { startBrowserFleet, type BrowserFleet } from "./harness.ts";
+import { type BrowserFleet, markPage, openLive, startBrowserFleet, stillHere } from "./harness.ts";
 
 const WORKER = "gpu-alerting";
 
@@ -36,17 +36,6 @@ afterAll(async () => {
   await fleet?.stop();
   if (capture) rmSync(capture, { recursive: true, force: true });
 });
-
-/** Opens a live page and waits until its SSE stream is open. */
-async function openLive(page: Page, path: string): Promise<void> {
-  const stream = page.waitForResponse((r) => r.url().includes("/events?view="), { timeout: 10_000 });
-  await page.goto(path);
-  await stream;
-}
-
-/** Marks the document; a reload (or any navigation) loses the mark. */
-const markPage = (page: Page) => page.evaluate(() => ((window as unknown as { stillHere: boolean }).stillHere = true));
-const stillHere = (page: Page) => page.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere === true);
 
 describe("alerts page in a browser", () => {
   test("a lost GPU fires live, an admin acknowledges it in place, and the fleet card counts it", async () => {

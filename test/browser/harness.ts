@@ -295,3 +295,14 @@ export async function waitUntil(what: string, timeoutMs: number, check: () => Pr
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/** Opens a live page and waits until its SSE stream is open. */
+export async function openLive(page: Page, path: string): Promise<void> {
+  const stream = page.waitForResponse((r) => r.url().includes("/events?view="), { timeout: 10_000 });
+  await page.goto(path);
+  await stream;
+}
+
+/** Marks the document; a reload (or any navigation) loses the mark. */
+export const markPage = (page: Page) => page.evaluate(() => ((window as unknown as { stillHere: boolean }).stillHere = true));
+export const stillHere = (page: Page) => page.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere === true);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { freePort, runVigil, spawnVigil, tempDir, type VigilProcess } from "../harness/process.ts";
-import { ADMIN, findChromium, login, waitUntil } from "./harness.ts";
+import { ADMIN, findChromium, login, markPage, openLive, stillHere, waitUntil } from "./harness.ts";
 
 /** The service's check interval: the card must turn within one of these (plus the hub's tick). */
 const INTERVAL_SECONDS = 5;
@@ -65,17 +65,6 @@ afterAll(async () => {
   await head?.stop("SIGTERM");
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
-
-/** Opens a live page and waits until its SSE stream is open. */
-async function openLive(page: Page, path: string): Promise<void> {
-  const stream = page.waitForResponse((r) => r.url().includes("/events?view="), { timeout: 10_000 });
-  await page.goto(path);
-  await stream;
-}
-
-/** Marks the document; a reload (or any navigation) loses the mark. */
-const markPage = (page: Page) => page.evaluate(() => ((window as unknown as { stillHere: boolean }).stillHere = true));
-const stillHere = (page: Page) => page.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere === true);
 
 describe("health page in a browser", () => {
   test("a stopped HTTP service turns its card red live, within one interval, without a reload", async () => {

@@ -5,7 +5,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { REPO, tempDir } from "../harness/process.ts";
-import { screenshotEverywhere, startBrowserFleet, waitUntil, type BrowserFleet } from "./harness.ts";
+import { type BrowserFleet, markPage, screenshotEverywhere, startBrowserFleet, stillHere, waitUntil } from "./harness.ts";
 
 const SERVICE = "comfyui.service";
 /** How long the fake systemctl takes: the restart is still under way when the page shows it, so "completed" must come live. */
@@ -45,10 +45,6 @@ afterAll(async () => {
   await fleet?.stop();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
-
-/** Marks the document; a reload (or any navigation) loses the mark. */
-const markPage = (page: Page) => page.evaluate(() => ((window as unknown as { stillHere: boolean }).stillHere = true));
-const stillHere = (page: Page) => page.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere === true);
 
 /** Waits until static/charts.js has drawn every chart of the page (it sets data-points on each figure) and returns the counts. */
 async function chartPoints(page: Page): Promise<Record<string, number>> {
