@@ -3,11 +3,11 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
-import type { AlertNotification } from "../../src/alerts/notification.ts";
 import { EXAMPLE_SAMPLE } from "../../src/routes/openapi.ts";
 import { sharedPostgres } from "../harness/postgres.ts";
 import { freePort, REPO, runVigil, spawnVigil, tempDir, type VigilProcess } from "../harness/process.ts";
 import { SseReader } from "../live/sse-reader.ts";
+import { startWebhookSink } from "../harness/webhook.ts";
 
 const NO_GPU = { VIGIL_NVML_LIB: "/nonexistent/libnvidia-ml.so.1", VIGIL_NVIDIA_SMI: "/nonexistent/nvidia-smi" };
 const FOR_SECONDS = 3;
@@ -17,15 +17,8 @@ const procs: VigilProcess[] = [];
 const dirs: string[] = [];
 let databaseUrl = "";
 let db: pg.Pool;
-const received: { at: number; body: AlertNotification }[] = [];
-const hook = Bun.serve({
-  port: 0,
-  hostname: "127.0.0.1",
-  async fetch(req) {
-    received.push({ at: Date.now(), body: (await req.json()) as AlertNotification });
-    return new Response("ok");
-  },
-});
+const hook = startWebhookSink();
+const received = hook.received;
 
 beforeAll(async () => {
   databaseUrl = await (await sharedPostgres()).createDatabase("cluster");
@@ -35,7 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of procs) await p.stop("SIGKILL").catch(() => {});
   await db?.end();
-  hook.stop(true);
+  hook.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -124,7 +117,7 @@ test("three heads share one PostgreSQL: loops on one, live updates and restarts 
   await api(b, "POST", "/api/v1/channels", {
     name: "cluster-hook",
     kind: "webhook",
-    config: { url: `http://127.0.0.1:${hook.port}/vigil` },
+    config: { url: hook.url("/vigil") },
   });
 
   // A real agent on C (with a fake systemctl), simulated workers on B, one GPU of sim-0001 at 92 °C from 3 s for 8 s.

@@ -1,21 +1,14 @@
 // Service health end to end: a real head checks a local HTTP service; stopping it turns it down within one interval, the webhook hears one "down" after the escalation delay and one recovery, and the gate goes 503 then 200.
 import { afterAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import type { AlertNotification } from "../../src/alerts/notification.ts";
 import { freePort, runVigil, spawnVigil, tempDir, type VigilProcess } from "../harness/process.ts";
+import { startWebhookSink } from "../harness/webhook.ts";
 
 const INTERVAL = 5;
 const ESCALATION = 3;
 const dataDir = tempDir("vigil-health-e2e-");
-const received: { at: number; body: AlertNotification }[] = [];
-const hook = Bun.serve({
-  port: 0,
-  hostname: "127.0.0.1",
-  async fetch(req) {
-    received.push({ at: Date.now(), body: (await req.json()) as AlertNotification });
-    return new Response("ok");
-  },
-});
+const hook = startWebhookSink();
+const received = hook.received;
 // The service under watch: a health endpoint that can be stopped and started again on the same port.
 const servicePort = freePort();
 const startService = () => Bun.serve({ port: servicePort, hostname: "127.0.0.1", fetch: () => Response.json({ status: "ok" }) });
@@ -23,7 +16,7 @@ let service: ReturnType<typeof startService> | null = startService();
 const procs: VigilProcess[] = [];
 afterAll(async () => {
   for (const p of procs.splice(0)) await p.stop("SIGKILL").catch(() => {});
-  hook.stop(true);
+  hook.stop();
   service?.stop(true);
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -57,9 +50,7 @@ test("stopping a checked HTTP service: down within one interval, one 'down' afte
     });
     return { status: r.status, body: (await r.json()) as any };
   };
-  expect(
-    (await api("POST", "/api/v1/channels", { name: "ops", kind: "webhook", config: { url: `http://127.0.0.1:${hook.port}/in` } })).status,
-  ).toBe(201);
+  expect((await api("POST", "/api/v1/channels", { name: "ops", kind: "webhook", config: { url: hook.url("/in") } })).status).toBe(201);
   const created = await api("POST", "/api/v1/services", {
     name: "model-server",
     kind: "http",
