@@ -3,11 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import agentUnitText from "./systemd/vigil-agent.service" with { type: "text" };
 import { renderInstallScript } from "../src/routes/install.ts";
 import { InventoryError, ordered, parseHostsList, parseInventory, type Host } from "./deploy/inventory.ts";
 import { Ssh, SshError } from "./deploy/ssh.ts";
-import { AGENT_UNIT, HEAD_UNIT, layout, parseEnvFile, renderHeadEnv, renderHeadUnit, shq } from "./deploy/units.ts";
+import { AGENT_UNIT, HEAD_UNIT, layout, parseEnvFile, renderAgentUnit, renderHeadEnv, renderHeadUnit, shq } from "./deploy/units.ts";
 
 const HELP = `usage: make deploy HOSTS="head:HOST,HOST2,..." [DRY_RUN=1] [DEPLOY_ARGS="..."]
        bun scripts/deploy.ts [--hosts LIST | --inventory FILE] [options]
@@ -265,14 +264,6 @@ async function workerOnHead(o: Options, head: HeadInfo, name: string): Promise<W
   return (JSON.parse(out) as WorkerRow[]).find((w) => w.name === name);
 }
 
-function agentUnit(root: string): string {
-  // As install.sh writes it (its write_unit): the template's text, trimmed, paths moved under the root.
-  const text = (agentUnitText as string).trimEnd() + "\n";
-  return root
-    ? text.replaceAll("/var/lib/vigil-agent", `${root}/var/lib/vigil-agent`).replaceAll("/etc/vigil/", `${root}/etc/vigil/`)
-    : text;
-}
-
 async function deployAgent(o: Options, host: Host, localSha: string, head: HeadInfo | undefined): Promise<void> {
   const L = layout(o.root);
   const p = await probe(o, host, `${L.unitDir}/${AGENT_UNIT}`, L.agentEnv, AGENT_UNIT);
@@ -288,7 +279,7 @@ async function deployAgent(o: Options, host: Host, localSha: string, head: HeadI
 
   // Settings only count as changed against settings already written: a first install has reasons enough.
   const differs = (key: string) => p.env !== "" && host.settings[key] !== undefined && host.settings[key] !== existing[key];
-  const unitOk = p.unit === agentUnit(o.root);
+  const unitOk = p.unit === renderAgentUnit(o.root);
   const reasons = [
     p.agentBin !== localSha && `binary ${short(p.agentBin)} -> ${short(localSha)}`,
     !unitOk && (p.unit ? "unit changed" : "not installed"),

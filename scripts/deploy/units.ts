@@ -1,5 +1,6 @@
-// What `make deploy` writes on a head: its systemd unit (paths under the install root) and /etc/vigil/head.env.
+// The units and settings files `make deploy` writes or expects on a host, with their paths under the install root.
 import headUnit from "../systemd/vigil-head.service" with { type: "text" };
+import agentUnit from "../systemd/vigil-agent.service" with { type: "text" };
 
 /** Where things live on a host, under `root` ("" for /; tests use a temp directory). */
 export function layout(root: string) {
@@ -32,6 +33,17 @@ export function renderHeadUnit(root: string): string {
             .replace(/=\/var\/lib\/vigil\b/g, `=${root}/var/lib/vigil`),
     )
     .join("\n");
+}
+
+/**
+ * The agent's unit as install.sh writes it (its write_unit: the template trimmed, paths moved under the root), so
+ * deploy can tell an agent whose unit is current from one that needs install.sh again.
+ */
+export function renderAgentUnit(root: string): string {
+  const text = (agentUnit as string).trimEnd() + "\n";
+  return root
+    ? text.replaceAll("/var/lib/vigil-agent", `${root}/var/lib/vigil-agent`).replaceAll("/etc/vigil/", `${root}/etc/vigil/`)
+    : text;
 }
 
 /** KEY=VALUE lines of an environment file (comments and blanks skipped, one level of quotes removed). */
