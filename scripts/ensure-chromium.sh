@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the browser tests have Debian's Chromium (/usr/bin/chromium, or VIGIL_CHROMIUM): installed via apt-get when root.
 set -euo pipefail
+# shellcheck source=apt-install.sh
+source "$(dirname "$0")/apt-install.sh"
 
 # Same lookup as test/browser/harness.ts.
 find_chromium() {
@@ -17,14 +19,9 @@ if find_chromium; then
   exit 0
 fi
 
-if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-  echo "installing Chromium (apt-get install chromium) for the browser tests"
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; then
-    echo "error: apt-get install chromium failed (see its output above)" >&2
-  fi
-  if find_chromium; then
-    exit 0
-  fi
+apt_install "for the browser tests" chromium || true
+if find_chromium; then
+  exit 0
 fi
 
 cat >&2 <<'MSG'

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the nginx test (test/ops/nginx.test.ts) has nginx (VIGIL_NGINX, /usr/sbin/nginx or on PATH): Debian's, installed via apt-get when root.
 set -euo pipefail
+# shellcheck source=apt-install.sh
+source "$(dirname "$0")/apt-install.sh"
 
 # Same lookup as test/ops/nginx.test.ts.
 find_nginx() {
@@ -17,15 +19,10 @@ if find_nginx; then
   exit 0
 fi
 
-if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-  echo "installing nginx (apt-get install nginx) for the reverse-proxy test"
-  # Debian's package starts the system nginx on port 80 where it can; the test runs its own, so that is not needed.
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }; then
-    echo "error: apt-get install nginx failed (see its output above)" >&2
-  fi
-  if find_nginx; then
-    exit 0
-  fi
+# Debian's package starts the system nginx on port 80 where it can; the test runs its own, so that is not needed.
+apt_install "for the reverse-proxy test" nginx || true
+if find_nginx; then
+  exit 0
 fi
 
 cat >&2 <<'MSG'

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the storage tests have a real PostgreSQL: TEST_DATABASE_URL, or server binaries (installed via apt-get when root).
 set -euo pipefail
+# shellcheck source=apt-install.sh
+source "$(dirname "$0")/apt-install.sh"
 
 if [[ -n "${TEST_DATABASE_URL:-}" ]]; then
   exit 0
@@ -24,14 +26,9 @@ if have_server_binaries; then
   exit 0
 fi
 
-if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-  echo "installing PostgreSQL server binaries (apt-get install postgresql) for the storage tests"
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }; then
-    echo "error: apt-get install postgresql failed (see its output above)" >&2
-  fi
-  if have_server_binaries; then
-    exit 0
-  fi
+apt_install "for the storage tests" postgresql || true
+if have_server_binaries; then
+  exit 0
 fi
 
 cat >&2 <<'MSG'

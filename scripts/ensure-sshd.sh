@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the deploy test (test/ops/deploy.test.ts) has OpenSSH's server and client: Debian's, installed via apt-get when root.
 set -euo pipefail
+# shellcheck source=apt-install.sh
+source "$(dirname "$0")/apt-install.sh"
 
 # Same lookup as test/harness/sshd.ts.
 have() {
@@ -11,15 +13,10 @@ if have; then
   exit 0
 fi
 
-if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-  echo "installing openssh-server (apt-get install openssh-server) for the make deploy test"
-  # The package enables the system sshd on port 22 where systemd runs; the test starts its own on a loopback port.
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client >/dev/null; }; then
-    echo "error: apt-get install openssh-server failed (see its output above)" >&2
-  fi
-  if have; then
-    exit 0
-  fi
+# The package enables the system sshd on port 22 where systemd runs; the test starts its own on a loopback port.
+apt_install "for the make deploy test" openssh-server openssh-client || true
+if have; then
+  exit 0
 fi
 
 cat >&2 <<'MSG'
