@@ -216,8 +216,9 @@
     if (entry.plot) entry.plot.destroy();
     entry.plot = null;
     var built = build(entry.fig, entry.answer);
-    // How many instants the chart drew (0: none), for tests and tools to read off the figure.
-    entry.fig.setAttribute("data-points", built ? String(built.data[0].length) : "0");
+    // How many instants the chart drew (0: none), for tests and tools to read off the figure. Not data-points: the
+    // server renders that one, the most points the chart asks the API for.
+    entry.fig.setAttribute("data-drawn", built ? String(built.data[0].length) : "0");
     if (!built) return say(entry.fig, "No data in this range.");
     plotEl.textContent = "";
     entry.plot = new uPlot(built.opts, built.data, plotEl);

@@ -592,7 +592,7 @@ async function openPage(path: string, viewport: ViewportName, theme: Theme): Pro
   await page.route("**/events?*", (route) => route.abort());
   await page.goto(path);
   if (path.startsWith("/workers/")) {
-    // Drawn means uPlot's own element is in: data-points alone is no sign, the server renders it (the points it asks for).
+    // Drawn means uPlot's own element is in.
     const figures = page.locator("figure.chart[data-metric]");
     await figures.first().waitFor();
     await waitUntil("every chart drawn", 15_000, () => figures.evaluateAll((figs) => figs.every((f) => f.querySelector(".uplot"))));

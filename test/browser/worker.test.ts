@@ -46,17 +46,17 @@ afterAll(async () => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
-/** Waits until static/charts.js has drawn every chart of the page (it sets data-points on each figure) and returns the counts. */
+/** Waits until static/charts.js has drawn every chart of the page (it sets data-drawn on each figure, with the instants it drew) and returns the counts. */
 async function chartPoints(page: Page): Promise<Record<string, number>> {
   const figures = page.locator("figure.chart[data-metric]");
   await figures.first().waitFor();
   await waitUntil(
     "every chart drawn",
     15_000,
-    async () => await figures.evaluateAll((figs) => figs.every((f) => f.hasAttribute("data-points"))),
+    async () => await figures.evaluateAll((figs) => figs.every((f) => f.hasAttribute("data-drawn"))),
   );
   return Object.fromEntries(
-    await figures.evaluateAll((figs) => figs.map((f) => [(f as HTMLElement).dataset.metric!, Number((f as HTMLElement).dataset.points)])),
+    await figures.evaluateAll((figs) => figs.map((f) => [(f as HTMLElement).dataset.metric!, Number((f as HTMLElement).dataset.drawn)])),
   );
 }
 
