@@ -29,6 +29,9 @@ function commandHelp(name: string): string | undefined {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  // scripts/build.ts bakes in a JIT policy that keeps the agent in the interpreter (less memory, see BENCHMARKS.md);
+  // every other command, the head above all, gets the normal policy back. From source this is the default anyway.
+  if (name !== "agent") Bun.unsafe.setJITPolicy(1);
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     const topic = name === "help" ? rest[0] : undefined;
     const text = topic ? commandHelp(topic) : mainHelp();
